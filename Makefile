@@ -1,0 +1,37 @@
+# Two commands set everything up on a fresh machine:
+#   make run    the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the same conversation in the terminal
+#   make test   the whole test suite (lint included)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench eval clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(BIN)/newsbot run; else $(BIN)/newsbot chat; fi
+
+test: $(STAMP)
+	$(BIN)/ruff check corpus retrieval bot bench tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check corpus retrieval bot bench tests
+	$(BIN)/ruff check corpus retrieval bot bench tests
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench all
+
+eval: $(STAMP)
+	$(BIN)/newsbot eval --corpus ../shared/eval/cmrc2018-train/corpus.jsonl --queries ../shared/eval/cmrc2018-train/queries.jsonl
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
