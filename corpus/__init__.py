@@ -1,0 +1,45 @@
+"""Getting articles in and keeping them: page dumps and article files, decoding, the SQLite store."""
+
+from .errors import CorpusError, DecodeError, FormatError, StoreError
+from .ingest import INGESTIBLE_SUFFIXES, ingest_file, ingest_paths, iter_ingestible
+from .models import (
+    BODY,
+    GUIDE,
+    SUBHEAD,
+    Article,
+    FileProblem,
+    FileResult,
+    IngestReport,
+    Paragraph,
+    ParsedArticle,
+    ParsedParagraph,
+)
+from .pages import parse_page
+from .samples import sample_paths
+from .store import IndexRow, Store, StoreState
+
+__all__ = [
+    "BODY",
+    "GUIDE",
+    "INGESTIBLE_SUFFIXES",
+    "SUBHEAD",
+    "Article",
+    "CorpusError",
+    "DecodeError",
+    "FileProblem",
+    "FileResult",
+    "FormatError",
+    "IndexRow",
+    "IngestReport",
+    "Paragraph",
+    "ParsedArticle",
+    "ParsedParagraph",
+    "Store",
+    "StoreError",
+    "StoreState",
+    "ingest_file",
+    "ingest_paths",
+    "iter_ingestible",
+    "parse_page",
+    "sample_paths",
+]

@@ -1,0 +1,65 @@
+"""Shared fixtures: a clean environment, temp databases, a small Chinese corpus, the sample page."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_settings
+from corpus import Store, sample_paths
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SAMPLE_PAGE = sample_paths()[0]
+NOW = "2023-08-21T02:00:00+00:00"
+
+SMALL_CORPUS = [
+    {"id": "n1", "title": "上海地铁票价调整听证会召开", "date": "2023-08-20", "source": "新民晚报",
+     "text": "上海市发展改革委召开轨道交通票价调整听证会。\n起步价拟由3元调整为4元,每10公里加价1元。"},
+    {"id": "n2", "title": "杭州亚运会志愿者招募完成", "date": "2023-08-20", "source": "浙江日报",
+     "text": "杭州亚运会志愿者招募工作近日完成,共有3.76万名志愿者入选。\n志愿者将在56个竞赛场馆提供服务。"},
+    {"id": "n3", "title": "暑期高温 户外劳动者防暑降温", "date": "2023-08-21", "source": "工人日报",
+     "text": "连日高温,多地工会为户外劳动者送去清凉。\n南京市总工会发放防暑降温物资2000余份。"},
+    {"id": "n4", "title": "黄河流域生态保护持续推进", "date": "2023-08-21", "source": "人民日报",
+     "text": "沿黄九省区推进生态保护和高质量发展。\n今年上半年共完成水土流失治理面积1.2万平方公里。"},
+    {"id": "n5", "title": "新能源汽车下乡活动启动", "date": "2023-08-21", "source": "经济日报",
+     "text": "2023年新能源汽车下乡活动在湖北襄阳启动。\n活动将持续到12月,覆盖100多个县区。"},
+]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "NEWSBOT_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "newsbot.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    with Store(db_path) as s:
+        yield s
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    return load_settings(env={}, db=str(db_path))
+
+
+@pytest.fixture
+def small_corpus_file(tmp_path: Path) -> Path:
+    path = tmp_path / "feed.jsonl"
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in SMALL_CORPUS), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def sample_text() -> str:
+    return SAMPLE_PAGE.read_text(encoding="utf-8")
