@@ -1,0 +1,199 @@
+"""Ingesting files and folders into the store: format detection, decoding, idempotency, reports."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from .decode import decode_bytes, detect_bom
+from .errors import CorpusError, DecodeError, FormatError
+from .files import date_from_path, parse_jsonl_record, parse_text_file
+from .models import FileProblem, FileResult, IngestReport, ParsedArticle
+from .store import Store
+
+__all__ = ["INGESTIBLE_SUFFIXES", "ingest_file", "ingest_paths", "iter_ingestible"]
+
+INGESTIBLE_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".ndjson")
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+DEFAULT_MAX_TEXT_BYTES = 20 * 1024 * 1024
+_SAMPLE = 65536
+
+
+def iter_ingestible(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Expand folders recursively (sorted, hidden entries skipped); files given by name are kept as is."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                hidden = any(p.startswith(".") for p in child.relative_to(path).parts)
+                if child.is_file() and not hidden and child.suffix.lower() in INGESTIBLE_SUFFIXES:
+                    yield child
+        else:
+            yield path
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    now: str,
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders; every file is its own transaction, and one bad file stops nothing."""
+    report = IngestReport()
+    for path in iter_ingestible(paths):
+        result = ingest_file(store, path, now=now, max_text_bytes=max_text_bytes)
+        report.results.append(result)
+        if on_file:
+            on_file(result)
+    return report
+
+
+def ingest_file(
+    store: Store,
+    path: str | Path,
+    *,
+    now: str,
+    key: str | None = None,
+    name: str | None = None,
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
+) -> FileResult:
+    """Ingest one file.
+
+    Args:
+        key: what identifies the file in the store (default: its absolute path); a changed file with
+            the same key replaces its own articles.
+        name: the name used for format detection, dates and messages (default: the path).
+    """
+    path = Path(path)
+    shown = name or str(path)
+    key = key or str(path.resolve())
+    try:
+        size = path.stat().st_size
+        sha256 = _sha256(path)
+    except OSError as exc:
+        return _failed(shown, "skipped", f"cannot read: {exc.strerror or exc}")
+    if size == 0:
+        return _failed(shown, "skipped", "is empty")
+    same = store.file_by_hash(sha256)
+    if same is not None:
+        return FileResult(shown, "unchanged", same.articles, same.paragraphs)
+    day = date_from_path(shown)
+    problems: list[FileProblem] = []
+    try:
+        if shown.lower().endswith(_JSONL_SUFFIXES):
+            fmt, encoding = "jsonl", _jsonl_encoding(path)
+            articles: Iterable[ParsedArticle] = _jsonl_articles(path, encoding, shown, day, problems)
+        else:
+            if size > max_text_bytes:
+                return _failed(
+                    shown,
+                    "skipped",
+                    f"is {size / 1e6:.0f} MB, over the {max_text_bytes / 1e6:.0f} MB limit for text "
+                    "files; split it or convert it to JSON Lines, which is read line by line",
+                )
+            decoded = decode_bytes(path.read_bytes())
+            if decoded.warning:
+                problems.append(FileProblem(shown, decoded.warning))
+            parsed, fmt = parse_text_file(decoded.text, shown)
+            encoding = decoded.encoding
+            articles = [_with_default_date(a, day) for a in parsed]
+            if not articles:
+                return _failed(shown, "skipped", "holds no text to ingest")
+        written = store.write_file(key, sha256, size, fmt, encoding, _counting(articles), now)
+    except (DecodeError, FormatError) as exc:
+        return _failed(shown, "skipped", str(exc).removeprefix(f"{shown}: "))
+    except _NothingUsable:
+        return FileResult(
+            shown, "failed", problems=(*problems, FileProblem(shown, "no line could be ingested"))
+        )
+    except CorpusError as exc:
+        return _failed(shown, "failed", str(exc))
+    return FileResult(shown, written.status, written.articles, written.paragraphs, tuple(problems))
+
+
+class _NothingUsable(Exception):
+    """Raised inside the write transaction so that a file whose every line was bad leaves no trace."""
+
+
+def _counting(articles: Iterable[ParsedArticle]) -> Iterator[ParsedArticle]:
+    any_article = False
+    for a in articles:
+        any_article = True
+        yield a
+    if not any_article:
+        raise _NothingUsable
+
+
+def _failed(path: str, status: str, message: str) -> FileResult:
+    return FileResult(path, status, problems=(FileProblem(path, message),))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _with_default_date(article: ParsedArticle, day: str | None) -> ParsedArticle:
+    return article if article.date or not day else replace(article, date=day)
+
+
+def _jsonl_encoding(path: Path) -> str:
+    with path.open("rb") as f:
+        sample = f.read(_SAMPLE)
+    encoding, _ = detect_bom(sample)
+    if encoding:
+        return encoding
+    if b"\x00" in sample:
+        raise DecodeError("looks binary (contains NUL bytes); expected UTF-8 JSON Lines")
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(sample) - 3:
+            return "utf-8"  # the sample cut a character in two
+    try:
+        sample.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return "utf-8"  # mostly UTF-8 with bad lines: those lines are reported one by one
+
+
+def _jsonl_articles(
+    path: Path, encoding: str, shown: str, day: str | None, problems: list[FileProblem]
+) -> Iterator[ParsedArticle]:
+    """Stream a JSON Lines file; bad lines are reported with their number and the others go in."""
+    for lineno, line in _jsonl_lines(path, encoding, shown, problems):
+        if not line.strip():
+            continue
+        try:
+            yield _with_default_date(parse_jsonl_record(line, f"line {lineno}"), day)
+        except FormatError as exc:
+            problems.append(FileProblem(shown, str(exc).removeprefix(f"line {lineno}: "), lineno))
+
+
+def _jsonl_lines(
+    path: Path, encoding: str, shown: str, problems: list[FileProblem]
+) -> Iterator[tuple[int, str]]:
+    if encoding.startswith(("utf-16", "utf-32")):
+        with path.open("rb") as raw:
+            raw.seek(len(codecs.BOM_UTF32_LE) if encoding.startswith("utf-32") else len(codecs.BOM_UTF16_LE))
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=None)
+            yield from enumerate(text, start=1)
+        return
+    with path.open("rb") as f:
+        for lineno, raw_line in enumerate(f, start=1):
+            if lineno == 1 and raw_line.startswith(codecs.BOM_UTF8):
+                raw_line = raw_line[len(codecs.BOM_UTF8) :]
+            try:
+                yield lineno, raw_line.decode(encoding)
+            except UnicodeDecodeError:
+                problems.append(FileProblem(shown, f"is not valid {encoding}", lineno))

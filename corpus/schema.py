@@ -1,0 +1,119 @@
+"""The database schema and its migrations: the only place that says which tables exist.
+
+Each migration brings the schema from version ``n - 1`` to ``n`` and runs in one transaction; the
+version is kept in the ``meta`` table. A database written by a newer newsbot is refused rather than
+guessed at.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import sqlite_utils
+
+from .errors import StoreError
+
+SCHEMA_VERSION = 1
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    # Not executescript(): it commits first, which would break the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            path TEXT NOT NULL UNIQUE,          -- where it came from (a path, or upload:NAME)
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            format TEXT NOT NULL,               -- jsonl, page, front-matter, markdown
+            encoding TEXT,
+            ingested_at TEXT NOT NULL,
+            articles INTEGER NOT NULL DEFAULT 0,
+            paragraphs INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX files_sha256 ON files(sha256);
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            file_id INTEGER REFERENCES files(id),
+            position INTEGER NOT NULL,          -- order within its file
+            external_id TEXT UNIQUE,
+            headline TEXT NOT NULL,
+            kicker TEXT NOT NULL DEFAULT '',
+            subtitle TEXT NOT NULL DEFAULT '',
+            byline TEXT NOT NULL DEFAULT '',
+            guide_label TEXT NOT NULL DEFAULT '',
+            date TEXT,                          -- YYYY-MM-DD, publication day
+            source TEXT,
+            page TEXT,
+            url TEXT,
+            author TEXT,
+            jumps TEXT NOT NULL DEFAULT '[]',   -- JSON list of jump markers removed from the text
+            ingested_at TEXT NOT NULL           -- UTC, ISO 8601
+        );
+        CREATE INDEX articles_file ON articles(file_id, position);
+        CREATE INDEX articles_day ON articles(date, ingested_at);
+        CREATE TABLE paragraphs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: the search index refers to it
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            ordinal INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX paragraphs_article ON paragraphs(article_id, ordinal);
+        -- Paragraphs removed when a changed file replaced its articles, so an index can drop them.
+        CREATE TABLE deleted_paragraphs (
+            paragraph_id INTEGER PRIMARY KEY,
+            generation INTEGER NOT NULL
+        );
+        """,
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1}
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "meta" not in db.table_names():
+        return 0
+    rows = list(db.query("SELECT value FROM meta WHERE key = 'schema_version'"))
+    return int(rows[0]["value"]) if rows else 0
+
+
+def migrate(db: sqlite_utils.Database, path: str) -> None:
+    """Bring the database to ``SCHEMA_VERSION``.
+
+    Raises:
+        StoreError: the database was written by a newer version of newsbot.
+    """
+    version = current_version(db)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {version}, newer than this newsbot ({SCHEMA_VERSION}); upgrade newsbot"
+        )
+    while version < SCHEMA_VERSION:
+        version += 1
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if current_version(db) < version:  # another process may have migrated meanwhile
+                MIGRATIONS[version](db)
+                _set(db, "schema_version", str(version))
+                if version == 1:
+                    _set(db, "store_id", uuid.uuid4().hex)
+                    _set(db, "generation", "0")
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+
+
+def _set(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

@@ -1,0 +1,422 @@
+"""The SQLite store of articles and paragraphs (sqlite-utils, WAL mode).
+
+Writes happen one file per transaction (``BEGIN IMMEDIATE``), so a crash never leaves half a file and a
+second process can keep reading while one writes. Every write that changes paragraphs bumps the
+``generation`` counter, which the search index compares with its own to know whether it is current.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import StoreError
+from .models import Article, Paragraph, ParsedArticle
+from .schema import migrate
+
+__all__ = ["FileRecord", "IndexRow", "Store", "StoreState"]
+
+_ARTICLE_COLUMNS = (
+    "id, headline, kicker, subtitle, byline, guide_label, external_id, date, source, page, url, author, "
+    "jumps, file_id, ingested_at"
+)
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What an index needs to know to tell whether it matches this database."""
+
+    store_id: str
+    generation: int
+    paragraphs: int
+    max_paragraph_id: int
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    path: str
+    sha256: str
+    size: int
+    format: str
+    ingested_at: str
+    articles: int
+    paragraphs: int
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One paragraph with the article fields the index needs."""
+
+    paragraph_id: int
+    article_id: int
+    text: str
+    headline: str
+    kicker: str
+    subtitle: str
+    date: str | None
+    source: str | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    status: str  # "added" or "replaced"
+    articles: int
+    paragraphs: int
+    replaced_articles: int
+
+
+class Store:
+    """A connection to the newsbot database. Open one per thread; writes are serialised by SQLite."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed file
+            self.db.execute("PRAGMA cache_size = -65536")
+            if self.path != ":memory:":
+                self.db.enable_wal()
+            migrate(self.db, self.path)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- state --------------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        rows = list(self.db.query("SELECT value FROM meta WHERE key = ?", [key]))
+        return rows[0]["value"] if rows else None
+
+    def state(self) -> StoreState:
+        row = next(
+            self.db.query(
+                "SELECT (SELECT value FROM meta WHERE key = 'store_id') AS store_id, "
+                "(SELECT value FROM meta WHERE key = 'generation') AS generation, "
+                "(SELECT count(*) FROM paragraphs) AS paragraphs, "
+                "(SELECT coalesce(max(id), 0) FROM paragraphs) AS max_id"
+            )
+        )
+        return StoreState(row["store_id"], int(row["generation"]), row["paragraphs"], row["max_id"])
+
+    # --- files --------------------------------------------------------------------------------------
+
+    def file_by_hash(self, sha256: str) -> FileRecord | None:
+        return self._file("sha256 = ?", sha256)
+
+    def file_by_path(self, path: str) -> FileRecord | None:
+        return self._file("path = ?", path)
+
+    def _file(self, where: str, value: str) -> FileRecord | None:
+        rows = list(
+            self.db.query(
+                "SELECT id, path, sha256, size, format, ingested_at, articles, paragraphs "
+                f"FROM files WHERE {where} LIMIT 1",
+                [value],
+            )
+        )
+        return FileRecord(**rows[0]) if rows else None
+
+    def write_file(
+        self,
+        path: str,
+        sha256: str,
+        size: int,
+        fmt: str,
+        encoding: str | None,
+        articles: Iterable[ParsedArticle],
+        now: str,
+    ) -> WriteResult:
+        """Store a file's articles in one transaction, replacing what an earlier version of it held.
+
+        An article whose external id is already stored (from another file) replaces that article.
+        ``articles`` may be a generator: it is consumed inside the transaction, so a JSON Lines file of
+        any size is stored without being held in memory. If it raises, nothing of the file is kept.
+        """
+        with self._lock, self._transaction():
+            conn = self.db.conn
+            old = self.file_by_path(path)
+            replaced = 0
+            if old is not None:
+                replaced += self._delete_articles("file_id = ?", [old.id])
+                conn.execute(
+                    "UPDATE files SET sha256 = ?, size = ?, format = ?, encoding = ?, ingested_at = ? WHERE id = ?",
+                    (sha256, size, fmt, encoding, now, old.id),
+                )
+                file_id = old.id
+            else:
+                cur = conn.execute(
+                    "INSERT INTO files (path, sha256, size, format, encoding, ingested_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (path, sha256, size, fmt, encoding, now),
+                )
+                file_id = int(cur.lastrowid or 0)
+            n_articles, n_paragraphs, replaced_elsewhere = self._insert_articles(file_id, articles, now)
+            conn.execute(
+                "UPDATE files SET articles = ?, paragraphs = ? WHERE id = ?",
+                (n_articles, n_paragraphs, file_id),
+            )
+            self._bump_generation()
+        status = "replaced" if old is not None else "added"
+        return WriteResult(status, n_articles, n_paragraphs, replaced + replaced_elsewhere)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db.conn)
+
+    def _insert_articles(
+        self, file_id: int, articles: Iterable[ParsedArticle], now: str
+    ) -> tuple[int, int, int]:
+        conn = self.db.conn
+        next_article = self._next_id("articles")
+        next_paragraph = self._next_id("paragraphs")
+        article_rows: list[tuple[Any, ...]] = []
+        paragraph_rows: list[tuple[Any, ...]] = []
+        batch_ids: set[str] = set()
+        n_articles = n_paragraphs = replaced = 0
+
+        def flush() -> int:
+            # An article whose external id is already stored replaces it; checked per batch, not per row.
+            removed = 0
+            for chunk in _chunks(sorted(batch_ids), 500):
+                removed += self._delete_articles(f"external_id IN ({_marks(len(chunk))})", chunk)
+            conn.executemany(
+                f"INSERT INTO articles (id, file_id, position, external_id, headline, kicker, subtitle, byline, "
+                f"guide_label, date, source, page, url, author, jumps, ingested_at) VALUES ({_marks(16)})",
+                article_rows,
+            )
+            conn.executemany(
+                "INSERT INTO paragraphs (id, article_id, ordinal, kind, text) VALUES (?, ?, ?, ?, ?)",
+                paragraph_rows,
+            )
+            article_rows.clear()
+            paragraph_rows.clear()
+            batch_ids.clear()
+            return removed
+
+        for position, a in enumerate(articles):
+            if a.external_id is not None:
+                if a.external_id in batch_ids:
+                    replaced += flush()  # the later record of an id wins, also within one file
+                batch_ids.add(a.external_id)
+            article_rows.append(
+                (
+                    next_article, file_id, position, a.external_id, a.headline, a.kicker, a.subtitle, a.byline,
+                    a.guide_label, a.date, a.source, a.page, a.url, a.author,
+                    json.dumps(list(a.jumps), ensure_ascii=False) if a.jumps else "[]", now,
+                )
+            )  # fmt: skip
+            for ordinal, p in enumerate(a.paragraphs, start=1):
+                paragraph_rows.append((next_paragraph, next_article, ordinal, p.kind, p.text))
+                next_paragraph += 1
+            n_articles += 1
+            n_paragraphs += len(a.paragraphs)
+            next_article += 1
+            if len(paragraph_rows) >= 20000:
+                replaced += flush()
+        replaced += flush()
+        self._reserve_id("articles", next_article - 1)
+        self._reserve_id("paragraphs", next_paragraph - 1)
+        return n_articles, n_paragraphs, replaced
+
+    def _next_id(self, table: str) -> int:
+        row = self.db.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+        return (int(row[0]) if row else 0) + 1
+
+    def _reserve_id(self, table: str, last: int) -> None:
+        # Explicit ids bypass AUTOINCREMENT's bookkeeping only when smaller; keep the sequence at the top
+        # so deleted ids are never handed out again (the index refers to paragraphs by id).
+        conn = self.db.conn
+        if conn.execute("SELECT 1 FROM sqlite_sequence WHERE name = ?", (table,)).fetchone():
+            conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", (last, table))
+        else:
+            conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, last))
+
+    def _delete_articles(self, where: str, params: list[Any]) -> int:
+        conn = self.db.conn
+        ids = [r[0] for r in conn.execute(f"SELECT id FROM articles WHERE {where}", params)]
+        if not ids:
+            return 0
+        generation = int(self.meta("generation") or 0) + 1
+        for chunk in _chunks(ids, 500):
+            marks = _marks(len(chunk))
+            conn.execute(
+                f"INSERT OR REPLACE INTO deleted_paragraphs (paragraph_id, generation) "
+                f"SELECT id, ? FROM paragraphs WHERE article_id IN ({marks})",
+                [generation, *chunk],
+            )
+            conn.execute(f"DELETE FROM paragraphs WHERE article_id IN ({marks})", chunk)
+            conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
+        return len(ids)
+
+    def _bump_generation(self) -> None:
+        self.db.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def article(self, article_id: int, *, paragraphs: bool = True) -> Article | None:
+        rows = list(self.db.query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", [article_id]))
+        if not rows:
+            return None
+        return self._article(rows[0], paragraphs)
+
+    def article_by_external_id(self, external_id: str, *, paragraphs: bool = True) -> Article | None:
+        rows = list(
+            self.db.query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE external_id = ?", [external_id])
+        )
+        return self._article(rows[0], paragraphs) if rows else None
+
+    def articles(
+        self, *, day: str | None = None, limit: int = 50, offset: int = 0, with_paragraphs: bool = False
+    ) -> list[Article]:
+        """Articles newest first; with ``day`` only those dated that day (undated: ingested that day, UTC)."""
+        where, params = "", []
+        if day:
+            where = "WHERE coalesce(date, substr(ingested_at, 1, 10)) = ?"
+            params.append(day)
+        rows = self.db.query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles {where} "
+            "ORDER BY coalesce(date, substr(ingested_at, 1, 10)) DESC, ingested_at DESC, id ASC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [self._article(r, with_paragraphs) for r in rows]
+
+    def articles_ingested_between(self, start: str, end: str) -> list[Article]:
+        """Articles whose ``ingested_at`` lies in [start, end) (UTC ISO strings), with paragraphs."""
+        rows = self.db.query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE ingested_at >= ? AND ingested_at < ? ORDER BY id",
+            [start, end],
+        )
+        return [self._article(r, True) for r in rows]
+
+    def articles_dated(self, days: list[str]) -> list[Article]:
+        """Articles dated on any of ``days``, with paragraphs."""
+        if not days:
+            return []
+        rows = self.db.query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE date IN ({_marks(len(days))}) ORDER BY id", days
+        )
+        return [self._article(r, True) for r in rows]
+
+    def undated_articles(self) -> list[Article]:
+        rows = self.db.query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE date IS NULL ORDER BY id")
+        return [self._article(r, True) for r in rows]
+
+    def _article(self, row: dict[str, Any], with_paragraphs: bool) -> Article:
+        paragraphs: tuple[Paragraph, ...] = ()
+        if with_paragraphs:
+            paragraphs = tuple(
+                Paragraph(**p)
+                for p in self.db.query(
+                    "SELECT id, article_id, ordinal, kind, text FROM paragraphs WHERE article_id = ? ORDER BY ordinal",
+                    [row["id"]],
+                )
+            )
+        return Article(**{**row, "jumps": tuple(json.loads(row["jumps"])), "paragraphs": paragraphs})
+
+    def paragraphs_with_articles(self, paragraph_ids: list[int]) -> dict[int, tuple[Paragraph, Article]]:
+        """Look up paragraphs and their articles (without the articles' other paragraphs)."""
+        out: dict[int, tuple[Paragraph, Article]] = {}
+        for chunk in _chunks(paragraph_ids, 500):
+            rows = self.db.query(
+                f"SELECT p.id AS p_id, p.article_id AS p_article_id, p.ordinal, p.kind, p.text, "
+                f"{', '.join('a.' + c.strip() for c in _ARTICLE_COLUMNS.split(','))} "
+                f"FROM paragraphs p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({_marks(len(chunk))})",
+                chunk,
+            )
+            for r in rows:
+                para = Paragraph(
+                    r.pop("p_id"), r.pop("p_article_id"), r.pop("ordinal"), r.pop("kind"), r.pop("text")
+                )
+                out[para.id] = (para, self._article(r, False))
+        return out
+
+    def iter_index_rows(self, after_id: int = 0, batch: int = 20000) -> Iterator[IndexRow]:
+        """Paragraphs with id > ``after_id`` in id order, with the article fields the index uses."""
+        last = after_id
+        while True:
+            rows = self.db.conn.execute(
+                "SELECT p.id, p.article_id, p.text, a.headline, a.kicker, a.subtitle, a.date, a.source "
+                "FROM paragraphs p JOIN articles a ON a.id = p.article_id WHERE p.id > ? ORDER BY p.id LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield IndexRow(*r)
+            last = rows[-1][0]
+
+    def deleted_since(self, generation: int) -> list[int]:
+        """Paragraph ids deleted by writes after ``generation``."""
+        return [
+            r[0]
+            for r in self.db.conn.execute(
+                "SELECT paragraph_id FROM deleted_paragraphs WHERE generation > ?", (generation,)
+            )
+        ]
+
+    def stats(self) -> dict[str, Any]:
+        row = next(
+            self.db.query(
+                "SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM articles) AS articles, "
+                "(SELECT count(*) FROM paragraphs) AS paragraphs, "
+                "(SELECT coalesce(sum(length(text)), 0) FROM paragraphs) AS characters, "
+                "(SELECT min(coalesce(date, substr(ingested_at, 1, 10))) FROM articles) AS first_day, "
+                "(SELECT max(coalesce(date, substr(ingested_at, 1, 10))) FROM articles) AS last_day"
+            )
+        )
+        return dict(row)
+
+    def is_empty(self) -> bool:
+        return self.db.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception (KeyboardInterrupt included)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot start a write: {exc}") from exc
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error as exc:
+                self.conn.execute("ROLLBACK")
+                raise StoreError(f"cannot save the write: {exc}") from exc
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
