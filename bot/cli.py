@@ -1,0 +1,244 @@
+"""The ``newsbot`` command: thin wrappers over corpus, retrieval and the bot (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from corpus import Article, CorpusError, FileResult, Store, ingest_paths, sample_paths
+
+from .config import ConfigError, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = """\
+examples:
+  newsbot ingest corpus/ feeds/2023-08-21.jsonl
+  newsbot articles --date 2023-08-21
+  newsbot show 3
+  newsbot stats --json
+"""
+
+
+class CliError(Exception):
+    """An error the CLI reports as one line on stderr, exiting with status 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``newsbot`` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(db=args.db, config_file=args.config)
+        code: int = args.handler(args, settings)
+        return code
+    except (ConfigError, CliError, CorpusError) as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("newsbot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error worth a traceback.
+        sys.stderr.close()
+        return 0
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs request URLs at INFO, and PTB puts the bot token in them.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="Answer questions about Chinese news articles with quoted passages; send daily digests.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--db", help="database file (default: $NEWSBOT_DB, else ./data/newsbot.db)")
+    parser.add_argument("--config", help="TOML settings file (default: $NEWSBOT_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace, Settings], int], help: str, example: str
+    ) -> Any:
+        p = sub.add_parser(
+            name, help=help, description=help, epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command(
+        "ingest", cmd_ingest, "ingest files or folders (.txt page dumps, .md, .jsonl)", "newsbot ingest data/"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched recursively)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = command("articles", cmd_articles, "list articles, newest first", "newsbot articles --date 2023-08-21")
+    p.add_argument("--date", help="only articles of this day (YYYY-MM-DD)")
+    p.add_argument("-n", "--limit", type=int, default=50, help="how many (default 50)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("show", cmd_show, "print one article in full", "newsbot show 3")
+    p.add_argument("article", metavar="ARTICLE_ID", help="article id (number) or external id")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command("stats", cmd_stats, "counts of files, articles, paragraphs", "newsbot stats --json")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def open_store(settings: Settings, *, seed: bool = True) -> Store:
+    """Open the database; on first use of an empty one, ingest the bundled sample page."""
+    store = Store(settings.db)
+    if seed and settings.seed_sample and store.is_empty():
+        report = ingest_paths(store, sample_paths(), now=utc_now())
+        log.info("empty database: ingested the bundled sample (%d articles)", report.articles)
+    return store
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def article_json(a: Article) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": a.id, "external_id": a.external_id, "headline": a.headline, "kicker": a.kicker,
+        "subtitle": a.subtitle, "byline": a.byline, "date": a.date, "source": a.source, "page": a.page,
+        "url": a.url, "author": a.author, "ingested_at": a.ingested_at,
+    }  # fmt: skip
+    if a.paragraphs:
+        data["guide_label"] = a.guide_label
+        data["jumps"] = list(a.jumps)
+        data["paragraphs"] = [{"ordinal": p.ordinal, "kind": p.kind, "text": p.text} for p in a.paragraphs]
+    return data
+
+
+def find_article(store: Store, ref: str) -> Article:
+    article = store.article(int(ref)) if ref.isdigit() else None
+    article = article or store.article_by_external_id(ref)
+    if article is None:
+        raise CliError(f"no article {ref!r}; `newsbot articles` lists them")
+    return article
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise CliError(f"no such file or folder: {missing[0]}")
+    with Store(settings.db) as store:
+        progress = _Progress(enabled=sys.stderr.isatty() and not args.json)
+        report = ingest_paths(store, args.paths, now=utc_now(), on_file=progress.update)
+        progress.close()
+    if args.json:
+        print_json({
+            "files": report.files, "articles": report.articles, "paragraphs": report.paragraphs,
+            "added": report.count("added"), "replaced": report.count("replaced"),
+            "unchanged": report.count("unchanged"), "skipped": report.count("skipped"),
+            "failed": report.count("failed"),
+            "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in report.problems],
+        })  # fmt: skip
+    else:
+        for p in report.problems:
+            print(f"problem: {p}", file=sys.stderr)
+        print(
+            f"{report.files} files: {report.count('added')} added, {report.count('replaced')} replaced, "
+            f"{report.count('unchanged')} unchanged, {report.count('skipped')} skipped, "
+            f"{report.count('failed')} failed; {report.articles} articles, {report.paragraphs} paragraphs; "
+            f"{len(report.problems)} problems"
+        )
+    return 1 if report.failed else 0
+
+
+def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings) as store:
+        articles = store.articles(day=args.date, limit=args.limit)
+    if args.json:
+        print_json([article_json(a) for a in articles])
+        return 0
+    if not articles:
+        print("no articles" + (f" dated {args.date}" if args.date else ""))
+    for a in articles:
+        print(
+            f"{a.id:>6}  {a.day}  {a.headline or '(无标题)'}"
+            + (f"  [{a.external_id}]" if a.external_id else "")
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings) as store:
+        article = find_article(store, args.article)
+    if args.json:
+        print_json(article_json(article))
+        return 0
+    for line in (article.kicker, article.headline or "(无标题)", article.subtitle, article.byline):
+        if line:
+            print(line)
+    meta = [
+        x for x in (article.day, article.source, article.page and f"第{article.page}版", article.url) if x
+    ]
+    print(" · ".join(meta))
+    print()
+    for p in article.paragraphs:
+        prefix = {"guide": f"【{article.guide_label or '导读'}】", "subhead": "■ "}.get(p.kind, "")
+        print(f"{prefix}{p.text}\n")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    with Store(settings.db) as store:
+        stats = store.stats()
+    stats["database"] = str(settings.db)
+    if args.json:
+        print_json(stats)
+    else:
+        for key, value in stats.items():
+            print(f"{key:>11}: {value}")
+    return 0
+
+
+class _Progress:
+    """A progress line for ingest on a terminal; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.files = self.paragraphs = 0
+
+    def update(self, result: FileResult) -> None:
+        self.files += 1
+        self.paragraphs += result.paragraphs
+        if self.enabled:
+            print(
+                f"\r{self.files} files, {self.paragraphs} paragraphs …", end="", file=sys.stderr, flush=True
+            )
+
+    def close(self) -> None:
+        if self.enabled and self.files:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)

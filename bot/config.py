@@ -1,0 +1,179 @@
+"""Settings: built once at the entry point from the environment and an optional TOML file, then passed down.
+
+Precedence: environment variables over the TOML file over defaults. A bad value stops start-up with one
+line naming the variable (``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or has a value we cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Field ``x`` is read from ``NEWSBOT_X`` (the token from ``TELEGRAM_BOT_TOKEN``)."""
+
+    db: Path = Path("data/newsbot.db")
+    token: str | None = field(default=None, repr=False)
+    admins: frozenset[int] = frozenset()
+    timezone: str = "Asia/Shanghai"
+    bot_api_url: str | None = None  # e.g. http://127.0.0.1:8081/bot for a self-hosted Bot API server
+    bot_file_url: str | None = None
+    seed_sample: bool = True  # ingest the bundled sample page when the database is empty
+    # answers
+    passages_per_page: int = 3
+    window_chars: int = 160
+    max_question_chars: int = 500
+    # Telegram front end
+    rate_limit_per_minute: int = 20
+    max_upload_bytes: int = 20 * 1024 * 1024
+    session_ttl_hours: int = 72
+    query_log_days: int = 90
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    # digests
+    digest_default_time: str = "08:00"
+    max_subscriptions_per_chat: int = 5
+    broadcast_per_second: float = 25.0
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.db.with_name(self.db.name + ".index")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.db.parent / "uploads"
+
+
+_ENV_NAMES = {"token": "TELEGRAM_BOT_TOKEN"}
+
+
+def _env_name(name: str) -> str:
+    return _ENV_NAMES.get(name, "NEWSBOT_" + name.upper())
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, config_file: str | Path | None = None, **overrides: Any
+) -> Settings:
+    """Build settings from ``env`` (default: ``os.environ``), a TOML file and explicit overrides.
+
+    The TOML file is ``config_file``, else ``$NEWSBOT_CONFIG`` if set; its keys are the field names.
+
+    Raises:
+        ConfigError: a value cannot be parsed or is out of range; the message names the variable.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = config_file or env.get("NEWSBOT_CONFIG")
+    if path:
+        values.update(_read_toml(Path(path)))
+    for f in fields(Settings):
+        raw = env.get(_env_name(f.name))
+        if raw is not None and raw != "":
+            values[f.name] = raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    kwargs = {f.name: _convert(f.name, values[f.name]) for f in fields(Settings) if f.name in values}
+    unknown = set(values) - {f.name for f in fields(Settings)}
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
+    settings = Settings(**kwargs)
+    _validate(settings)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"NEWSBOT_CONFIG: cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"NEWSBOT_CONFIG: {path} is not valid TOML: {exc}") from None
+    if "token" in data:
+        raise ConfigError(
+            f"{path}: keep the bot token out of files; set TELEGRAM_BOT_TOKEN in the environment"
+        )
+    return data
+
+
+_INTS = {
+    "passages_per_page": (1, 10),
+    "window_chars": (40, 2000),
+    "max_question_chars": (10, 4000),
+    "rate_limit_per_minute": (1, 10000),
+    "max_upload_bytes": (1024, 2**31),
+    "session_ttl_hours": (1, 24 * 365),
+    "query_log_days": (0, 3650),
+    "webhook_port": (1, 65535),
+    "max_subscriptions_per_chat": (1, 100),
+}
+
+
+def _convert(name: str, value: Any) -> Any:
+    var = _env_name(name)
+    try:
+        if name == "db":
+            return Path(value).expanduser()
+        if name == "admins":
+            if isinstance(value, list):
+                return frozenset(int(v) for v in value)
+            return frozenset(int(v) for v in str(value).replace(",", " ").split())
+        if name == "seed_sample":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError
+            return text in ("1", "true", "yes", "on")
+        if name in _INTS:
+            number = int(value)
+            low, high = _INTS[name]
+            if not low <= number <= high:
+                raise ConfigError(f"{var}={value!r} is out of range; use {low}..{high}")
+            return number
+        if name == "broadcast_per_second":
+            rate = float(value)
+            if not 0.1 <= rate <= 30:
+                raise ConfigError(f"{var}={value!r} is out of range; Telegram allows at most 30 messages/s")
+            return rate
+        return str(value).strip()
+    except (TypeError, ValueError):
+        raise ConfigError(f"{var}={value!r} is not valid for {name}") from None
+
+
+def _validate(s: Settings) -> None:
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"NEWSBOT_TIMEZONE={s.timezone!r} is not a time zone name such as Asia/Shanghai"
+        ) from None
+    hh, _, mm = s.digest_default_time.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+        raise ConfigError(f"NEWSBOT_DIGEST_DEFAULT_TIME={s.digest_default_time!r} is not HH:MM")
+    if s.token is not None and (":" not in s.token or any(c.isspace() for c in s.token)):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC…); check the variable"
+        )
+    for name in ("bot_api_url", "bot_file_url", "webhook_url"):
+        url = getattr(s, name)
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{_env_name(name)}={url!r} must start with http:// or https://")

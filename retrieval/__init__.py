@@ -1,0 +1,1 @@
+"""Turning text into tokens and tokens into answers: tokenizer, BM25 index, composer, digests."""
