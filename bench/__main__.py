@@ -1,4 +1,8 @@
-"""``python -m bench NAME``: run a benchmark and print its figures (JSON with --json)."""
+"""``python -m bench NAME``: run a benchmark and print its figures (JSON with --json).
+
+python -m bench ingest [--paragraphs N]
+python -m bench retrieval [--sizes 10000,100000,1000000] [--reference-max N]
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,51 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
-from . import ingest
+from . import ingest, retrieval
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("name", choices=["ingest"], help="which benchmark")
-    parser.add_argument("--paragraphs", type=int, default=100_000, help="generated corpus size")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("name", choices=["ingest", "retrieval"], help="which benchmark")
+    parser.add_argument("--paragraphs", type=int, default=100_000, help="ingest: generated corpus size")
+    parser.add_argument(
+        "--sizes", type=_sizes, default=[10_000, 100_000, 1_000_000], help="retrieval: corpus sizes"
+    )
+    parser.add_argument(
+        "--reference-max",
+        type=int,
+        default=100_000,
+        help="retrieval: largest size at which rank_bm25 and bm25s are run too",
+    )
+    parser.add_argument("--queries", type=int, default=200, help="retrieval: generated questions per size")
     parser.add_argument("--work", type=Path, default=Path("bench/out"), help="folder for generated corpora")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    result = ingest.run(args.paragraphs, args.work)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+    args.work.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]]
+    if args.name == "ingest":
+        results = [ingest.run(args.paragraphs, args.work)]
     else:
+        results = retrieval.run(
+            args.sizes, args.work, reference_max=args.reference_max, n_queries=args.queries
+        )
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for result in results:
         for key, value in result.items():
-            print(f"{key:>22}: {value}")
+            print(f"{key:>32}: {round(value, 3) if isinstance(value, float) else value}")
+        print()
 
 
-main()
+if __name__ == "__main__":  # worker processes import this module again: do nothing there
+    main()

@@ -39,6 +39,7 @@ def generate_articles(
     per_article: int = 8,
     start: dt.date = dt.date(2023, 1, 1),
     per_day: int = 1000,
+    start_id: int = 0,
 ) -> Iterator[dict[str, object]]:
     """Yield JSONL article records holding ``paragraphs`` paragraphs in all, ~``per_day`` paragraphs a day."""
     rng = random.Random(seed)
@@ -57,7 +58,7 @@ def generate_articles(
         title = "".join(rng.choices(vocab, cum_weights=cumulative, k=5))
         day = start + dt.timedelta(days=made // per_day)
         yield {
-            "id": f"g{n}",
+            "id": f"g{start_id + n}",
             "title": title,
             "date": day.isoformat(),
             "source": "生成报",

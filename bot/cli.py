@@ -7,22 +7,29 @@ import datetime as dt
 import json
 import logging
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from corpus import Article, CorpusError, FileResult, Store, ingest_paths, sample_paths
+from retrieval.bm25 import BM25Params
+from retrieval.errors import RetrievalError
+from retrieval.search import Searcher
+from retrieval.tokenize import Tokenizer, default_userdict
 
 from .config import ConfigError, Settings, load_settings
+from .evaluate import EvalInputError, evaluate, load_queries
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = """\
 examples:
   newsbot ingest corpus/ feeds/2023-08-21.jsonl
+  newsbot search "象州县投入多少钱加强实体平台建设" -k 5
+  newsbot eval --corpus C.jsonl --queries Q.jsonl
   newsbot articles --date 2023-08-21
   newsbot show 3
-  newsbot stats --json
 """
 
 
@@ -42,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(db=args.db, config_file=args.config)
         code: int = args.handler(args, settings)
         return code
-    except (ConfigError, CliError, CorpusError) as exc:
+    except (ConfigError, CliError, CorpusError, RetrievalError, EvalInputError) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -78,9 +85,12 @@ def _parser() -> argparse.ArgumentParser:
         name: str, handler: Callable[[argparse.Namespace, Settings], int], help: str, example: str
     ) -> Any:
         p = sub.add_parser(
-            name, help=help, description=help, epilog=f"example:\n  {example}",
+            name,
+            help=help,
+            description=help,
+            epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
-        )  # fmt: skip
+        )
         p.set_defaults(handler=handler)
         return p
 
@@ -101,6 +111,31 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("stats", cmd_stats, "counts of files, articles, paragraphs", "newsbot stats --json")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(
+        "search",
+        cmd_search,
+        "rank paragraphs for a question (BM25)",
+        'newsbot search "象州县投入多少钱" -k 5',
+    )
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=10, help="how many paragraphs (default 10)")
+    p.add_argument("--from", dest="day_from", metavar="D", help="only articles dated D (YYYY-MM-DD) or later")
+    p.add_argument("--to", dest="day_to", metavar="D", help="only articles dated D or earlier")
+    p.add_argument("--source", help="only articles from this publication")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(
+        "eval",
+        cmd_eval,
+        "retrieval quality on a question set: Recall@k, MRR@10, latency",
+        "newsbot eval --corpus ../shared/eval/cmrc2018-train/corpus.jsonl "
+        "--queries ../shared/eval/cmrc2018-train/queries.jsonl",
+    )
+    p.add_argument("--queries", required=True, type=Path, help="JSONL with question, answers, positive_ids")
+    p.add_argument("--corpus", type=Path, help="JSONL articles to evaluate on (a temporary database)")
+    p.add_argument("--k", default="1,5,10,20", help="cut-offs for Recall@k (default 1,5,10,20)")
+    p.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -120,16 +155,35 @@ def open_store(settings: Settings, *, seed: bool = True) -> Store:
     return store
 
 
+def open_searcher(settings: Settings, store: Store, *, persist: bool = True) -> Searcher:
+    """The searcher of a store, its index loaded from beside the database (or built and saved there)."""
+    tokenizer = Tokenizer(settings.userdict or default_userdict())
+    params = BM25Params(settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
+    index_dir = settings.index_dir if persist else None
+    return Searcher.open(
+        store, index_dir, tokenizer=tokenizer, params=params, title_copies=settings.title_copies
+    )
+
+
 def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def article_json(a: Article) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": a.id, "external_id": a.external_id, "headline": a.headline, "kicker": a.kicker,
-        "subtitle": a.subtitle, "byline": a.byline, "date": a.date, "source": a.source, "page": a.page,
-        "url": a.url, "author": a.author, "ingested_at": a.ingested_at,
-    }  # fmt: skip
+        "id": a.id,
+        "external_id": a.external_id,
+        "headline": a.headline,
+        "kicker": a.kicker,
+        "subtitle": a.subtitle,
+        "byline": a.byline,
+        "date": a.date,
+        "source": a.source,
+        "page": a.page,
+        "url": a.url,
+        "author": a.author,
+        "ingested_at": a.ingested_at,
+    }
     if a.paragraphs:
         data["guide_label"] = a.guide_label
         data["jumps"] = list(a.jumps)
@@ -156,14 +210,22 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         progress = _Progress(enabled=sys.stderr.isatty() and not args.json)
         report = ingest_paths(store, args.paths, now=utc_now(), on_file=progress.update)
         progress.close()
+        if report.count("added") or report.count("replaced"):
+            open_searcher(settings, store)  # brings the saved index up to date with what went in
     if args.json:
-        print_json({
-            "files": report.files, "articles": report.articles, "paragraphs": report.paragraphs,
-            "added": report.count("added"), "replaced": report.count("replaced"),
-            "unchanged": report.count("unchanged"), "skipped": report.count("skipped"),
-            "failed": report.count("failed"),
-            "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in report.problems],
-        })  # fmt: skip
+        print_json(
+            {
+                "files": report.files,
+                "articles": report.articles,
+                "paragraphs": report.paragraphs,
+                "added": report.count("added"),
+                "replaced": report.count("replaced"),
+                "unchanged": report.count("unchanged"),
+                "skipped": report.count("skipped"),
+                "failed": report.count("failed"),
+                "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in report.problems],
+            }
+        )
     else:
         for p in report.problems:
             print(f"problem: {p}", file=sys.stderr)
@@ -222,6 +284,91 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         for key, value in stats.items():
             print(f"{key:>11}: {value}")
     return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    with open_store(settings) as store:
+        searcher = open_searcher(settings, store)
+        result = searcher.search(
+            args.question, k=args.k, day_from=args.day_from, day_to=args.day_to, source=args.source
+        )
+    if args.json:
+        print_json(
+            {
+                "question": result.question,
+                "terms": list(result.terms),
+                "hits": [
+                    {
+                        "rank": h.rank,
+                        "score": round(h.score, 4),
+                        "article_id": h.article.id,
+                        "external_id": h.article.external_id,
+                        "headline": h.article.headline,
+                        "date": h.article.day,
+                        "source": h.article.source,
+                        "paragraph": h.paragraph.ordinal,
+                        "matched": list(h.matched),
+                        "text": h.paragraph.text,
+                    }
+                    for h in result.hits
+                ],
+            }
+        )
+        return 0
+    if not result.hits:
+        print("no paragraph holds any of the terms: " + (" ".join(result.terms) or "(none)"))
+    for h in result.hits:
+        ext = f" [{h.article.external_id}]" if h.article.external_id else ""
+        print(
+            f"{h.rank:>2}. {h.score:8.3f}  #{h.article.id}{ext} {h.article.headline} · {h.article.day} · 第{h.paragraph.ordinal}段"
+        )
+        print(f"    matched: {' '.join(h.matched)}")
+        print(f"    {h.paragraph.text}\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        ks = tuple(sorted({int(k) for k in args.k.split(",") if k.strip()}))
+    except ValueError:
+        raise CliError(f"--k {args.k!r} is not a list of numbers such as 1,5,10") from None
+    if not ks or min(ks) < 1:
+        raise CliError("--k needs positive numbers such as 1,5,10")
+    queries = load_queries(args.queries)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.corpus:
+            store = Store(Path(tmp) / "eval.db")
+            report = ingest_paths(store, [args.corpus], now=utc_now())
+            if not report.articles:
+                raise CliError(f"no article could be read from {args.corpus}")
+        else:
+            store = open_store(settings)
+        with store:
+            searcher = open_searcher(settings, store, persist=not args.corpus)
+            progress = _Counter("queries", len(queries), enabled=sys.stderr.isatty() and not args.json)
+            result = evaluate(searcher, queries, ks, progress=progress.update)
+            progress.close()
+    if args.json:
+        print_json(result.as_dict())
+    else:
+        for key, value in result.as_dict().items():
+            print(f"{key:>16}: {value}")
+    return 0
+
+
+class _Counter:
+    """ "n of total" on a terminal; silent otherwise."""
+
+    def __init__(self, what: str, total: int, enabled: bool) -> None:
+        self.what, self.total, self.enabled = what, total, enabled
+
+    def update(self, n: int) -> None:
+        if self.enabled and (n % 100 == 0 or n == self.total):
+            print(f"\r{n}/{self.total} {self.what} …", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 class _Progress:

@@ -32,6 +32,12 @@ class Settings:
     bot_api_url: str | None = None  # e.g. http://127.0.0.1:8081/bot for a self-hosted Bot API server
     bot_file_url: str | None = None
     seed_sample: bool = True  # ingest the bundled sample page when the database is empty
+    # retrieval
+    userdict: Path | None = None  # jieba user dictionary; default: the one shipped in retrieval/data
+    bm25_variant: str = "okapi"  # okapi, l or plus (rank_bm25's BM25Okapi, BM25L, BM25Plus)
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    title_copies: int = 2  # how many times a paragraph's article titles are added to its tokens
     # answers
     passages_per_page: int = 3
     window_chars: int = 160
@@ -124,14 +130,24 @@ _INTS = {
     "query_log_days": (0, 3650),
     "webhook_port": (1, 65535),
     "max_subscriptions_per_chat": (1, 100),
+    "title_copies": (0, 5),
 }
 
 
 def _convert(name: str, value: Any) -> Any:
     var = _env_name(name)
     try:
-        if name == "db":
+        if name in ("db", "userdict"):
             return Path(value).expanduser()
+        if name == "bm25_variant":
+            if str(value) not in ("okapi", "l", "plus"):
+                raise ConfigError(f"{var}={value!r} is not one of okapi, l, plus")
+            return str(value)
+        if name in ("bm25_k1", "bm25_b"):
+            number = float(value)
+            if not 0 <= number <= (1 if name == "bm25_b" else 10):
+                raise ConfigError(f"{var}={value!r} is out of range")
+            return number
         if name == "admins":
             if isinstance(value, list):
                 return frozenset(int(v) for v in value)
@@ -173,6 +189,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             "TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC…); check the variable"
         )
+    if s.userdict is not None and not s.userdict.is_file():
+        raise ConfigError(f"NEWSBOT_USERDICT={str(s.userdict)!r} is not a file")
     for name in ("bot_api_url", "bot_file_url", "webhook_url"):
         url = getattr(s, name)
         if url is not None and not url.startswith(("http://", "https://")):

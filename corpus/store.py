@@ -219,11 +219,24 @@ class Store:
                 batch_ids.add(a.external_id)
             article_rows.append(
                 (
-                    next_article, file_id, position, a.external_id, a.headline, a.kicker, a.subtitle, a.byline,
-                    a.guide_label, a.date, a.source, a.page, a.url, a.author,
-                    json.dumps(list(a.jumps), ensure_ascii=False) if a.jumps else "[]", now,
+                    next_article,
+                    file_id,
+                    position,
+                    a.external_id,
+                    a.headline,
+                    a.kicker,
+                    a.subtitle,
+                    a.byline,
+                    a.guide_label,
+                    a.date,
+                    a.source,
+                    a.page,
+                    a.url,
+                    a.author,
+                    json.dumps(list(a.jumps), ensure_ascii=False) if a.jumps else "[]",
+                    now,
                 )
-            )  # fmt: skip
+            )
             for ordinal, p in enumerate(a.paragraphs, start=1):
                 paragraph_rows.append((next_paragraph, next_article, ordinal, p.kind, p.text))
                 next_paragraph += 1
@@ -348,6 +361,10 @@ class Store:
                 )
                 out[para.id] = (para, self._article(r, False))
         return out
+
+    def external_ids(self) -> dict[int, str | None]:
+        """Every article id with its external id."""
+        return dict(self.db.conn.execute("SELECT id, external_id FROM articles").fetchall())
 
     def iter_index_rows(self, after_id: int = 0, batch: int = 20000) -> Iterator[IndexRow]:
         """Paragraphs with id > ``after_id`` in id order, with the article fields the index uses."""

@@ -37,8 +37,15 @@ def test_jsonl_fields_are_kept(store: Store, small_corpus_file: Path) -> None:
 
 
 def test_paragraphs_list_page_url_author(store: Store, tmp_path: Path) -> None:
-    rec = {"id": 7, "title": "标题", "paragraphs": ["一。", "", "二。"], "page": 3, "url": "https://x.cn/a",
-           "author": "王五", "date": "2023-08-21T09:30:00+08:00"}  # fmt: skip
+    rec = {
+        "id": 7,
+        "title": "标题",
+        "paragraphs": ["一。", "", "二。"],
+        "page": 3,
+        "url": "https://x.cn/a",
+        "author": "王五",
+        "date": "2023-08-21T09:30:00+08:00",
+    }
     ingest_paths(store, [write_jsonl(tmp_path / "a.jsonl", [rec])], now=NOW)
     a = store.article_by_external_id("7")
     assert a is not None

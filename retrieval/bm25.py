@@ -1,0 +1,360 @@
+"""BM25 over an inverted index whose scores equal ``rank_bm25``'s on the same token lists.
+
+``rank_bm25`` defines the scores (Okapi, L and Plus variants, its default parameters) and is the test
+oracle; this module computes the same numbers from postings instead of a Python loop over every document:
+
+- an index is a list of immutable *segments* (term-major CSR: for each term, the documents holding it and
+  the term's frequency there) over one growing vocabulary, plus a mask of deleted documents;
+- adding documents appends a segment; collection statistics (N, average length, document frequencies,
+  Okapi's average IDF) are recomputed from arrays in O(vocabulary + documents), never by rescanning text;
+- a query touches only the postings of its terms and keeps the top k by partial selection.
+
+Float operations follow ``rank_bm25``'s expression order, so scores agree to ~1e-15, not just in rank.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "VARIANTS",
+    "BM25Index",
+    "BM25Params",
+    "ScoredDocs",
+    "Segment",
+    "build_segment",
+    "merge_segments",
+    "segment_from_pairs",
+]
+
+VARIANTS = ("okapi", "l", "plus")
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    """Parameters with ``rank_bm25``'s defaults. ``delta`` defaults to 0.5 for BM25L and 1 for BM25+."""
+
+    variant: str = "okapi"
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+    delta: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"BM25 variant {self.variant!r} is not one of {', '.join(VARIANTS)}")
+
+    @property
+    def effective_delta(self) -> float:
+        if self.delta is not None:
+            return self.delta
+        return 0.5 if self.variant == "l" else 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Postings of a contiguous range of documents ``[first_doc, first_doc + n_docs)``.
+
+    ``indptr`` has one entry more than the number of terms the segment knows (term ids beyond it have no
+    postings here); ``docs`` are global document numbers.
+    """
+
+    first_doc: int
+    doc_len: npt.NDArray[np.int32]
+    indptr: npt.NDArray[np.int64]
+    docs: npt.NDArray[np.int32]
+    tf: npt.NDArray[np.int32]
+
+    @property
+    def n_docs(self) -> int:
+        return int(self.doc_len.shape[0])
+
+    @property
+    def n_terms(self) -> int:
+        return int(self.indptr.shape[0]) - 1
+
+    def postings(self, term: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+        if term >= self.n_terms:
+            return _EMPTY_I32, _EMPTY_I32
+        lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
+        return self.docs[lo:hi], self.tf[lo:hi]
+
+    def df(self, n_terms: int) -> IntArray:
+        """Document frequency per term id (length ``n_terms``)."""
+        out = np.zeros(n_terms, dtype=np.int64)
+        out[: self.n_terms] = np.diff(self.indptr)
+        return out
+
+
+_EMPTY_I32 = np.zeros(0, dtype=np.int32)
+
+
+def build_segment(first_doc: int, docs: Sequence[Sequence[int]]) -> Segment:
+    """Build a segment from documents given as lists of term ids (with repeats)."""
+    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+    terms = np.fromiter((t for d in docs for t in d), dtype=np.int64, count=int(lengths.sum()))
+    return segment_from_pairs(
+        first_doc, terms, np.repeat(np.arange(len(docs), dtype=np.int64), lengths), lengths
+    )
+
+
+def segment_from_pairs(
+    first_doc: int, terms: npt.NDArray[np.int64], docs: npt.NDArray[np.int64], doc_len: npt.NDArray[np.int64]
+) -> Segment:
+    """Build a segment from one (term id, local document number) pair per token occurrence, in any order."""
+    n_local = int(doc_len.shape[0])
+    lengths = doc_len.astype(np.int32)
+    if not terms.shape[0]:
+        return Segment(first_doc, lengths, np.zeros(1, dtype=np.int64), _EMPTY_I32, _EMPTY_I32)
+    # Sorting (term, doc) keys gives term-major postings and, by run length, each term frequency.
+    keys, tf = np.unique(terms * n_local + docs, return_counts=True)
+    term_of = keys // n_local
+    n_terms = int(term_of[-1]) + 1
+    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term_of, minlength=n_terms), out=indptr[1:])
+    return Segment(
+        first_doc, lengths, indptr, (keys % n_local + first_doc).astype(np.int32), tf.astype(np.int32)
+    )
+
+
+def merge_segments(segments: Sequence[Segment]) -> Segment:
+    """One segment holding the postings of contiguous ``segments`` (document numbers unchanged)."""
+    n_terms = max(s.n_terms for s in segments)
+    terms = np.concatenate(
+        [np.repeat(np.arange(s.n_terms, dtype=np.int64), np.diff(s.indptr)) for s in segments]
+    )
+    order = np.argsort(terms, kind="stable")  # segments are in document order, so docs stay sorted per term
+    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(terms, minlength=n_terms), out=indptr[1:])
+    return Segment(
+        segments[0].first_doc,
+        np.concatenate([s.doc_len for s in segments]),
+        indptr,
+        np.concatenate([s.docs for s in segments])[order],
+        np.concatenate([s.tf for s in segments])[order],
+    )
+
+
+@dataclass(frozen=True)
+class ScoredDocs:
+    """Top documents of a query: global document numbers and their scores, best first."""
+
+    docs: IntArray
+    scores: FloatArray
+
+
+@dataclass(frozen=True)
+class _Stats:
+    n_docs_live: int
+    avgdl: float
+    idf: FloatArray  # per term id
+    norm: FloatArray  # per document: k1 * (1 - b + b * dl / avgdl)
+
+
+@dataclass(frozen=True)
+class BM25Index:
+    """An immutable snapshot: segments, the deleted mask, and collection statistics derived from them.
+
+    Updates return a new snapshot sharing the old arrays, so queries running on the old one are unaffected.
+    """
+
+    params: BM25Params
+    segments: tuple[Segment, ...]
+    n_terms: int
+    deleted: npt.NDArray[np.bool_]
+    _stats: _Stats = field(repr=False, compare=False)
+    _scratch: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+
+    @classmethod
+    def create(
+        cls,
+        params: BM25Params,
+        segments: Iterable[Segment],
+        n_terms: int,
+        deleted: npt.NDArray[np.bool_] | None = None,
+    ) -> BM25Index:
+        segs = tuple(segments)
+        n_docs = sum(s.n_docs for s in segs)
+        dead = np.zeros(n_docs, dtype=np.bool_) if deleted is None else deleted
+        if dead.shape[0] != n_docs:
+            raise ValueError(f"deleted mask has {dead.shape[0]} entries for {n_docs} documents")
+        return cls(params, segs, n_terms, dead, _compute_stats(params, segs, n_terms, dead))
+
+    @property
+    def n_docs(self) -> int:
+        """Documents ever added, deleted ones included (document numbers are positions)."""
+        return int(self.deleted.shape[0])
+
+    @property
+    def n_live(self) -> int:
+        return self._stats.n_docs_live
+
+    @property
+    def avgdl(self) -> float:
+        return self._stats.avgdl
+
+    def idf(self, term: int) -> float:
+        return float(self._stats.idf[term]) if 0 <= term < self.n_terms else 0.0
+
+    def doc_len(self) -> npt.NDArray[np.int32]:
+        return np.concatenate([s.doc_len for s in self.segments]) if self.segments else np.zeros(0, np.int32)
+
+    def add(self, docs: Sequence[Sequence[int]], n_terms: int) -> BM25Index:
+        """A new snapshot with ``docs`` appended (term ids may extend the vocabulary to ``n_terms``)."""
+        return self.add_segment(build_segment(self.n_docs, docs), n_terms)
+
+    def add_segment(self, segment: Segment, n_terms: int) -> BM25Index:
+        """A new snapshot with a segment built from the next documents (``segment.first_doc == n_docs``)."""
+        if segment.first_doc != self.n_docs:
+            raise ValueError(f"segment starts at document {segment.first_doc}, expected {self.n_docs}")
+        deleted = np.concatenate([self.deleted, np.zeros(segment.n_docs, dtype=np.bool_)])
+        return BM25Index.create(self.params, (*self.segments, segment), max(n_terms, self.n_terms), deleted)
+
+    def delete(self, doc_numbers: Iterable[int]) -> BM25Index:
+        """A new snapshot in which these documents no longer count or match."""
+        deleted = self.deleted.copy()
+        idx = np.fromiter(doc_numbers, dtype=np.int64)
+        deleted[idx[(idx >= 0) & (idx < self.n_docs)]] = True
+        return BM25Index.create(self.params, self.segments, self.n_terms, deleted)
+
+    def with_segments(self, segments: Iterable[Segment]) -> BM25Index:
+        """The same documents, laid out in other segments (after a merge)."""
+        return BM25Index.create(self.params, segments, self.n_terms, self.deleted)
+
+    def compacted(self) -> tuple[BM25Index, IntArray]:
+        """One segment without the deleted documents, which renumbers the documents after them.
+
+        Returns the new index and, for each old document number, its new number (-1 if dropped).
+        """
+        keep = ~self.deleted
+        renumber = np.full(self.n_docs, -1, dtype=np.int64)
+        renumber[keep] = np.arange(int(keep.sum()))
+        terms_parts, docs_parts, tf_parts = [], [], []
+        for s in self.segments:
+            terms = np.repeat(np.arange(s.n_terms, dtype=np.int64), np.diff(s.indptr))
+            alive = keep[s.docs]
+            terms_parts.append(terms[alive])
+            docs_parts.append(renumber[s.docs[alive]])
+            tf_parts.append(s.tf[alive])
+        doc_len = self.doc_len()[keep]
+        terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, dtype=np.int64)
+        docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, dtype=np.int64)
+        tf = np.concatenate(tf_parts) if tf_parts else _EMPTY_I32
+        order = np.lexsort((docs, terms))
+        indptr = np.zeros(self.n_terms + 1, dtype=np.int64)
+        np.cumsum(np.bincount(terms, minlength=self.n_terms), out=indptr[1:])
+        seg = Segment(0, doc_len, indptr, docs[order].astype(np.int32), tf[order].astype(np.int32))
+        return BM25Index.create(self.params, [seg], self.n_terms), renumber
+
+    # --- scoring ------------------------------------------------------------------------------------
+
+    def score_docs(self, query: Sequence[int]) -> tuple[IntArray, FloatArray]:
+        """Scores of every live document holding at least one query term.
+
+        ``query`` is a list of term ids with repeats, as rank_bm25 takes it; ids outside the vocabulary
+        (words the corpus never had) contribute nothing, as in rank_bm25.
+        """
+        acc, seen = self._buffers()
+        touched: list[npt.NDArray[np.int32]] = []
+        for term in query:
+            if not 0 <= term < self.n_terms:
+                continue
+            idf = self._stats.idf[term]
+            for seg in self.segments:
+                d, tf = seg.postings(term)
+                if d.shape[0]:
+                    acc[d] += self._term_scores(idf, tf, d)
+                    seen[d] = True
+                    touched.append(d)
+        if not touched:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        cand = np.flatnonzero(seen) if sum(t.shape[0] for t in touched) > self.n_docs // 8 else None
+        if cand is None:
+            cand = np.unique(np.concatenate(touched)).astype(np.int64)
+        scores = acc[cand].copy()
+        acc[cand] = 0.0
+        seen[cand] = False
+        if self.params.variant == "plus":
+            scores += self._plus_offset(query)
+        live = ~self.deleted[cand]
+        return cand[live], scores[live]
+
+    def top(self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None = None) -> ScoredDocs:
+        """The ``k`` best documents holding a query term (ties: lower document number first).
+
+        ``allowed`` is an optional mask over document numbers (date or source filters).
+        """
+        cand, scores = self.score_docs(query)
+        if allowed is not None and cand.shape[0]:
+            pick = allowed[cand]
+            cand, scores = cand[pick], scores[pick]
+        if cand.shape[0] > k:
+            part = np.argpartition(-scores, k - 1)[:k]
+            cand, scores = cand[part], scores[part]
+        order = np.lexsort((cand, -scores))
+        return ScoredDocs(cand[order], scores[order])
+
+    def _term_scores(self, idf: float, tf: npt.NDArray[np.int32], docs: npt.NDArray[np.int32]) -> FloatArray:
+        p = self.params
+        q_freq = tf.astype(np.float64)
+        if p.variant == "okapi":
+            return idf * (q_freq * (p.k1 + 1) / (q_freq + self._stats.norm[docs]))
+        if p.variant == "l":
+            ctd = q_freq / self._stats.norm[docs]
+            delta = p.effective_delta
+            scores: FloatArray = idf * q_freq * (p.k1 + 1) * (ctd + delta) / (p.k1 + ctd + delta)
+            return scores
+        return idf * ((q_freq * (p.k1 + 1)) / (self._stats.norm[docs] + q_freq))
+
+    def _plus_offset(self, query: Sequence[int]) -> float:
+        # BM25+ gives idf * delta for every query term, held or not; _term_scores leaves it out so that
+        # documents lacking a term are not skipped, and it is added here once per query term.
+        delta = self.params.effective_delta
+        return float(sum(self._stats.idf[t] * delta for t in query if 0 <= t < self.n_terms))
+
+    def _buffers(self) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        s = self._scratch
+        if getattr(s, "acc", None) is None or s.acc.shape[0] != self.n_docs:
+            s.acc = np.zeros(self.n_docs, dtype=np.float64)
+            s.seen = np.zeros(self.n_docs, dtype=np.bool_)
+        return s.acc, s.seen
+
+
+def _compute_stats(
+    params: BM25Params, segments: tuple[Segment, ...], n_terms: int, dead: npt.NDArray[np.bool_]
+) -> _Stats:
+    n_docs = dead.shape[0]
+    doc_len = np.concatenate([s.doc_len for s in segments]).astype(np.float64) if segments else np.zeros(0)
+    live = ~dead
+    n_live = int(live.sum())
+    df = np.zeros(n_terms, dtype=np.int64)
+    for s in segments:
+        df += s.df(n_terms)
+        if dead[s.first_doc : s.first_doc + s.n_docs].any():
+            gone = np.flatnonzero(dead[s.docs])
+            term_of = np.searchsorted(s.indptr, gone, side="right") - 1
+            df -= np.bincount(term_of, minlength=n_terms)
+    total_len = float(doc_len[live].sum()) if n_docs else 0.0
+    avgdl = total_len / n_live if n_live else 1.0
+    present = df > 0
+    n = float(n_live)
+    idf = np.zeros(n_terms, dtype=np.float64)
+    if params.variant == "okapi":
+        raw = np.log(n - df[present] + 0.5) - np.log(df[present] + 0.5)
+        average = float(raw.sum()) / raw.shape[0] if raw.shape[0] else 0.0
+        raw[raw < 0] = params.epsilon * average
+        idf[present] = raw
+    elif params.variant == "l":
+        idf[present] = np.log(n + 1) - np.log(df[present] + 0.5)
+    else:
+        idf[present] = np.log((n + 1) / df[present])
+    k1, b = params.k1, params.b
+    norm = k1 * (1 - b + b * doc_len / avgdl) if params.variant != "l" else (1 - b + b * doc_len / avgdl)
+    return _Stats(n_live, avgdl, idf, norm)

@@ -1,0 +1,486 @@
+"""The search index of a store: build, persist, load, bring up to date, and rank paragraphs.
+
+``SearchIndex`` is an immutable snapshot (BM25 postings, vocabulary size, per-document paragraph/article
+ids, days and sources). ``IndexManager`` owns the current snapshot of one database: it loads the persisted
+index when it matches the database (same store id, tokenizer and parameters, intact files), applies the
+paragraphs added or deleted since, rebuilds from the database otherwise, and swaps the new snapshot in
+atomically, so queries never wait for an update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from corpus import IndexRow, Store, StoreState
+
+from . import persist
+from .bm25 import BM25Index, BM25Params, merge_segments, segment_from_pairs
+from .doctokens import DocumentTokenizer
+from .errors import IndexCorrupt
+from .tokenize import Tokenizer
+from .vocab import Vocabulary
+
+__all__ = ["NO_DAY", "IndexManager", "Ranked", "SearchIndex", "day_number"]
+
+log = logging.getLogger(__name__)
+
+NO_DAY = int(np.iinfo(np.int32).min)
+_BATCH_DOCS = 200_000
+_MAX_SEGMENTS = 8  # beyond this, small segments are merged into one
+_COMPACT_DELETED_SHARE = 0.2
+
+
+def day_number(day: str | None) -> int:
+    """Days since 0001-01-01 for ``YYYY-MM-DD``; ``NO_DAY`` for none."""
+    return dt.date.fromisoformat(day).toordinal() if day else NO_DAY
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked paragraph: its ids, score and the query terms it holds."""
+
+    paragraph_id: int
+    article_id: int
+    score: float
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """An immutable index snapshot over the paragraphs of one store at one generation."""
+
+    bm25: BM25Index
+    vocab: Vocabulary
+    n_terms: int
+    paragraph_id: npt.NDArray[np.int64]
+    article_id: npt.NDArray[np.int64]
+    day: npt.NDArray[np.int32]
+    source: npt.NDArray[np.int32]
+    sources: tuple[str, ...]
+    store_id: str
+    generation: int
+    max_paragraph_id: int
+    saved: tuple[str, ...] = ()  # names of persisted segments, in order; fewer than segments if unsaved
+    saved_deleted: int = 0  # how many deletions the persisted deleted list holds
+    saved_generation: int = -1
+
+    @property
+    def n_paragraphs(self) -> int:
+        return self.bm25.n_live
+
+    def term_ids(self, tokens: Sequence[str]) -> list[int]:
+        return [i if (i := self.vocab.get(t)) < self.n_terms else -1 for t in tokens]
+
+    def rank(
+        self,
+        query: Sequence[str],
+        k: int,
+        *,
+        day_from: str | None = None,
+        day_to: str | None = None,
+        source: str | None = None,
+    ) -> list[Ranked]:
+        """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them)."""
+        ids = self.term_ids(query)
+        top = self.bm25.top(ids, k, self._filter(day_from, day_to, source))
+        docs = top.docs
+        held = np.zeros((len(query), docs.shape[0]), dtype=np.bool_)
+        for row, term in enumerate(ids):
+            if term < 0:
+                continue
+            for seg in self.bm25.segments:
+                posting, _ = seg.postings(term)
+                if posting.shape[0]:
+                    pos = np.minimum(np.searchsorted(posting, docs), posting.shape[0] - 1)
+                    held[row] |= posting[pos] == docs
+        paragraph_ids = self.paragraph_id[docs].tolist()
+        article_ids = self.article_id[docs].tolist()
+        out = []
+        for col, score in enumerate(top.scores.tolist()):
+            matched = tuple(dict.fromkeys(query[row] for row in np.flatnonzero(held[:, col]).tolist()))
+            out.append(Ranked(paragraph_ids[col], article_ids[col], score, matched))
+        return out
+
+    def idf(self, token: str) -> float:
+        i = self.vocab.get(token)
+        return self.bm25.idf(i) if 0 <= i < self.n_terms else 0.0
+
+    def df(self, token: str) -> int:
+        """How many live paragraphs hold ``token``."""
+        i = self.vocab.get(token)
+        if not 0 <= i < self.n_terms:
+            return 0
+        total = 0
+        for seg in self.bm25.segments:
+            docs, _ = seg.postings(i)
+            total += int((~self.bm25.deleted[docs]).sum()) if docs.shape[0] else 0
+        return total
+
+    def _filter(
+        self, day_from: str | None, day_to: str | None, source: str | None
+    ) -> npt.NDArray[np.bool_] | None:
+        if not (day_from or day_to or source):
+            return None
+        mask = np.ones(self.bm25.n_docs, dtype=np.bool_)
+        if day_from:
+            mask &= self.day >= day_number(day_from)
+        if day_to:
+            mask &= (self.day <= day_number(day_to)) & (self.day != NO_DAY)
+        if source:
+            code = self.sources.index(source) if source in self.sources else -2
+            mask &= self.source == code
+        return mask
+
+    def doc_numbers(self, paragraph_ids: Iterable[int]) -> npt.NDArray[np.int64]:
+        """Document numbers of the given paragraph ids (ids not in the index are left out)."""
+        wanted = np.fromiter(paragraph_ids, dtype=np.int64)
+        pos = np.searchsorted(self.paragraph_id, wanted)
+        pos = np.minimum(pos, max(self.paragraph_id.shape[0] - 1, 0))
+        hit = self.paragraph_id[pos] == wanted if self.paragraph_id.shape[0] else np.zeros(0, bool)
+        found: npt.NDArray[np.int64] = pos[hit].astype(np.int64)
+        return found
+
+
+class IndexManager:
+    """The current index of one database, kept in step with it and persisted beside it."""
+
+    def __init__(
+        self,
+        folder: Path | None,
+        tokenizer: Tokenizer,
+        params: BM25Params = BM25Params(),  # noqa: B008 - frozen, immutable default
+        title_copies: int = 2,
+    ) -> None:
+        self.folder = folder
+        self.tokenizer = tokenizer
+        self.params = params
+        self.title_copies = title_copies
+        self._doc_tokens = DocumentTokenizer(tokenizer, title_copies)
+        self._lock = threading.Lock()  # one updater at a time; readers never take it
+        self._current: SearchIndex | None = None
+
+    @property
+    def signature(self) -> dict[str, Any]:
+        return {
+            "tokenizer": self.tokenizer.signature,
+            "title_copies": self.title_copies,
+            "params": self.params.__dict__,
+        }
+
+    @property
+    def current(self) -> SearchIndex:
+        if self._current is None:
+            raise RuntimeError("the index is not open; call IndexManager.open(store) first")
+        return self._current
+
+    def open(self, store: Store, *, progress: Callable[[int], None] | None = None) -> SearchIndex:
+        """Load the persisted index if it matches the store, bring it up to date, else rebuild; persist."""
+        with self._lock:
+            state = store.state()
+            index = self._load(state)
+            if index is None:
+                index = self._build(store, state, progress)
+            else:
+                index = self._update(index, store, state, progress)
+            self._current = self._save(index)
+            return self._current
+
+    def refresh(self, store: Store, *, progress: Callable[[int], None] | None = None) -> SearchIndex:
+        """Apply what changed in the store since the current snapshot (cheap when nothing did)."""
+        with self._lock:
+            current = self._current
+            state = store.state()
+            if (
+                current is not None
+                and current.store_id == state.store_id
+                and current.generation == state.generation
+            ):
+                return current
+            if current is None or current.store_id != state.store_id:
+                index = self._build(store, state, progress)
+            else:
+                index = self._update(current, store, state, progress)
+            self._current = self._save(index)
+            return self._current
+
+    def reload(self, store: Store) -> SearchIndex:
+        """Drop the in-memory snapshot and open again from disk (after an external ``newsbot ingest``)."""
+        with self._lock:
+            self._current = None
+        return self.open(store)
+
+    # --- building ------------------------------------------------------------------------------------
+
+    def _build(self, store: Store, state: StoreState, progress: Callable[[int], None] | None) -> SearchIndex:
+        log.info("building the search index over %d paragraphs", state.paragraphs)
+        empty = SearchIndex(
+            BM25Index.create(self.params, [], 0),
+            Vocabulary(),
+            0,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int32),
+            (),
+            state.store_id,
+            0,
+            0,
+        )
+        return self._append(empty, store.iter_index_rows(0), state, progress)
+
+    def _update(
+        self, index: SearchIndex, store: Store, state: StoreState, progress: Callable[[int], None] | None
+    ) -> SearchIndex:
+        gone = store.deleted_since(index.generation)
+        if gone:
+            docs = index.doc_numbers(gone)
+            index = _replace(index, bm25=index.bm25.delete(docs.tolist()))
+        index = self._append(index, store.iter_index_rows(index.max_paragraph_id), state, progress)
+        if index.n_paragraphs != state.paragraphs:
+            log.warning(
+                "index holds %d paragraphs, database %d: rebuilding", index.n_paragraphs, state.paragraphs
+            )
+            return self._build(store, state, progress)
+        return index
+
+    def _append(
+        self,
+        index: SearchIndex,
+        rows: Iterable[IndexRow],
+        state: StoreState,
+        progress: Callable[[int], None] | None,
+    ) -> SearchIndex:
+        sources = list(index.sources)
+        batch: list[IndexRow] = []
+        done = 0
+
+        def flush(index: SearchIndex) -> SearchIndex:
+            analyses = list(self._doc_tokens.many(batch))
+            words = [a[0] for a in analyses]
+            pairs = [a[1] for a in analyses]
+            word_len = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+            pair_len = np.fromiter((p.shape[0] for p in pairs), dtype=np.int64, count=len(pairs))
+            word_ids = np.array(index.vocab.add_words(list(chain.from_iterable(words))), dtype=np.int64)
+            pair_ids = index.vocab.add_pairs(np.concatenate(pairs) if pairs else np.zeros(0, np.int64))
+            local = np.arange(len(batch), dtype=np.int64)
+            segment = segment_from_pairs(
+                index.bm25.n_docs,
+                np.concatenate([word_ids, pair_ids]),
+                np.concatenate([np.repeat(local, word_len), np.repeat(local, pair_len)]),
+                word_len + pair_len,
+            )
+            n_terms = len(index.vocab)
+            codes = []
+            for row in batch:
+                if row.source and row.source not in sources:
+                    sources.append(row.source)
+                codes.append(sources.index(row.source) if row.source else -1)
+            return _replace(
+                index,
+                bm25=index.bm25.add_segment(segment, n_terms),
+                n_terms=n_terms,
+                paragraph_id=np.concatenate([index.paragraph_id, [r.paragraph_id for r in batch]]).astype(
+                    np.int64
+                ),
+                article_id=np.concatenate([index.article_id, [r.article_id for r in batch]]).astype(np.int64),
+                day=np.concatenate([index.day, [day_number(r.date) for r in batch]]).astype(np.int32),
+                source=np.concatenate([index.source, codes]).astype(np.int32),
+                sources=tuple(sources),
+                max_paragraph_id=batch[-1].paragraph_id,
+            )
+
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= _BATCH_DOCS:
+                index = flush(index)
+                done += len(batch)
+                batch = []
+                if progress:
+                    progress(done)
+        if batch:
+            index = flush(index)
+            if progress:
+                progress(done + len(batch))
+        return _replace(index, generation=state.generation, store_id=state.store_id)
+
+    # --- persistence -----------------------------------------------------------------------------------
+
+    def _load(self, state: StoreState) -> SearchIndex | None:
+        if self.folder is None or not self.folder.exists():
+            return None
+        try:
+            manifest = persist.read_manifest(self.folder)
+            if manifest is None:
+                return None
+            if manifest.get("store_id") != state.store_id or manifest.get("signature") != _jsonable(
+                self.signature
+            ):
+                log.info("the saved index belongs to another database or configuration: rebuilding")
+                return None
+            return self._from_manifest(manifest)
+        except IndexCorrupt as exc:
+            log.warning("the saved search index is damaged (%s): rebuilding", exc)
+            return None
+
+    def _from_manifest(self, manifest: dict[str, Any]) -> SearchIndex:
+        assert self.folder is not None
+        parts = [persist.load_segment(self.folder, entry) for entry in manifest["segments"]]
+        expected_start = 0
+        for p in parts:
+            if p.term_range[0] != expected_start:
+                raise IndexCorrupt("segments' vocabularies do not follow each other")
+            expected_start = p.term_range[1]
+        vocab = Vocabulary(
+            [w for p in parts for w in p.words],
+            np.concatenate([p.word_ids for p in parts]).tolist() if parts else [],
+            np.concatenate([p.pairs for p in parts]) if parts else None,
+            np.concatenate([p.pair_ids for p in parts]) if parts else None,
+        )
+        n_terms = vocab.n_terms
+        if n_terms != expected_start or any(p.segment.n_terms > n_terms for p in parts):
+            raise IndexCorrupt("a segment refers to terms beyond the vocabulary")
+        deleted_docs = persist.load_deleted(self.folder, manifest.get("deleted"))
+        n_docs = sum(p.segment.n_docs for p in parts)
+        expected = 0
+        for p in parts:
+            if p.segment.first_doc != expected:
+                raise IndexCorrupt("segments do not follow each other")
+            expected += p.segment.n_docs
+        if deleted_docs.shape[0] and (deleted_docs.min() < 0 or deleted_docs.max() >= n_docs):
+            raise IndexCorrupt("deleted list refers to documents that do not exist")
+        mask = np.zeros(n_docs, dtype=np.bool_)
+        mask[deleted_docs] = True
+
+        def cat(name: str, dtype: type) -> npt.NDArray[Any]:
+            if not parts:
+                return np.zeros(0, dtype=dtype)
+            return np.concatenate([getattr(p, name) for p in parts]).astype(dtype, copy=False)
+
+        return SearchIndex(
+            BM25Index.create(self.params, [p.segment for p in parts], n_terms, mask),
+            vocab,
+            n_terms,
+            cat("paragraph_id", np.int64),
+            cat("article_id", np.int64),
+            cat("day", np.int32),
+            cat("source", np.int32),
+            tuple(manifest["sources"]),
+            manifest["store_id"],
+            int(manifest["generation"]),
+            int(manifest["max_paragraph_id"]),
+            tuple(p.name for p in parts),
+            int(deleted_docs.shape[0]),
+            int(manifest["generation"]),
+        )
+
+    def _save(self, index: SearchIndex) -> SearchIndex:
+        """Persist what is not yet on disk: new segments, the deleted list, then the manifest."""
+        index = self._maybe_merge(index)
+        n_deleted = int(index.bm25.deleted.sum())
+        segments = index.bm25.segments
+        if self.folder is None or (
+            len(index.saved) == len(segments)
+            and n_deleted == index.saved_deleted
+            and index.saved_generation == index.generation
+        ):
+            return index
+        self.folder.mkdir(parents=True, exist_ok=True)
+        persist.remove_stale_temp(self.folder)
+        try:
+            old = persist.read_manifest(self.folder)
+        except IndexCorrupt:
+            old = None  # it was rebuilt because of this; it is replaced below
+        old_entries = {e["name"]: e for e in (old or {}).get("segments", [])}
+        entries: list[dict[str, Any]] = []
+        known_terms = 0
+        for i, seg in enumerate(segments):
+            term_range = (known_terms, max(known_terms, seg.n_terms))
+            if i < len(index.saved) and index.saved[i] in old_entries:
+                entry = old_entries[index.saved[i]]
+            else:
+                lo, hi = seg.first_doc, seg.first_doc + seg.n_docs
+                doc_arrays: dict[str, npt.NDArray[Any]] = {
+                    "paragraph_id": index.paragraph_id[lo:hi],
+                    "article_id": index.article_id[lo:hi],
+                    "day": index.day[lo:hi],
+                    "source": index.source[lo:hi],
+                }
+                entry = persist.write_segment(
+                    self.folder, seg, doc_arrays, index.vocab.owned(*term_range), term_range
+                )
+            known_terms = term_range[1]
+            entries.append(entry)
+        if known_terms != index.n_terms:
+            raise RuntimeError(
+                f"segments own {known_terms} of {index.n_terms} terms"
+            )  # an invariant, not input
+        deleted = (
+            persist.write_deleted(self.folder, np.flatnonzero(index.bm25.deleted)) if n_deleted else None
+        )
+        persist.write_manifest(
+            self.folder,
+            {
+                "store_id": index.store_id,
+                "generation": index.generation,
+                "max_paragraph_id": index.max_paragraph_id,
+                "paragraphs": index.n_paragraphs,
+                "signature": _jsonable(self.signature),
+                "sources": list(index.sources),
+                "segments": entries,
+                "deleted": deleted,
+            },
+        )
+        names = tuple(e["name"] for e in entries)
+        return _replace(index, saved=names, saved_deleted=n_deleted, saved_generation=index.generation)
+
+    def _maybe_merge(self, index: SearchIndex) -> SearchIndex:
+        bm25 = index.bm25
+        if bm25.n_docs and bm25.deleted.sum() > _COMPACT_DELETED_SHARE * bm25.n_docs:
+            compacted, renumber = bm25.compacted()
+            keep = renumber >= 0
+            return _replace(
+                index,
+                bm25=compacted,
+                paragraph_id=index.paragraph_id[keep],
+                article_id=index.article_id[keep],
+                day=index.day[keep],
+                source=index.source[keep],
+                saved=(),
+                saved_deleted=0,
+            )
+        segs = bm25.segments
+        if len(segs) <= _MAX_SEGMENTS:
+            return index
+        # Merge the run of small segments at the end (those under a tenth of the largest one).
+        largest = max(s.n_docs for s in segs)
+        start = len(segs) - 1
+        while start > 0 and segs[start - 1].n_docs < largest / 10:
+            start -= 1
+        if len(segs) - start < 2:
+            start = len(segs) - _MAX_SEGMENTS // 2
+        merged = merge_segments(segs[start:])
+        return _replace(index, bm25=bm25.with_segments((*segs[:start], merged)), saved=index.saved[:start])
+
+
+def _replace(index: SearchIndex, **changes: Any) -> SearchIndex:
+    values = {k: getattr(index, k) for k in index.__dataclass_fields__}
+    values.update(changes)
+    return SearchIndex(**values)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

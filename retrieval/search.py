@@ -1,0 +1,100 @@
+"""Searching a store: question in, ranked paragraphs with their articles out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus import Article, Paragraph, Store
+
+from .bm25 import BM25Params
+from .index import IndexManager, Ranked, SearchIndex
+from .tokenize import Tokenizer, default_userdict
+
+__all__ = ["Hit", "SearchResult", "Searcher"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked paragraph with its article and the query terms it holds."""
+
+    rank: int
+    score: float
+    paragraph: Paragraph
+    article: Article
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a question found: its search terms and the hits, best first."""
+
+    question: str
+    terms: tuple[str, ...]
+    hits: tuple[Hit, ...]
+
+
+class Searcher:
+    """Ranks the paragraphs of one store. Open it once at start-up (it loads or builds the index)."""
+
+    def __init__(self, store: Store, manager: IndexManager) -> None:
+        self.store = store
+        self.manager = manager
+        self.tokenizer = manager.tokenizer
+
+    @classmethod
+    def open(
+        cls,
+        store: Store,
+        index_dir: Path | None,
+        *,
+        tokenizer: Tokenizer | None = None,
+        params: BM25Params | None = None,
+        title_copies: int = 2,
+    ) -> Searcher:
+        """Open the index beside the database (``index_dir=None`` keeps it in memory only)."""
+        manager = IndexManager(
+            index_dir, tokenizer or Tokenizer(default_userdict()), params or BM25Params(), title_copies
+        )
+        manager.open(store)
+        return cls(store, manager)
+
+    @property
+    def index(self) -> SearchIndex:
+        return self.manager.current
+
+    def refresh(self) -> SearchIndex:
+        """Bring the index up to date with the store (new and replaced articles)."""
+        return self.manager.refresh(self.store)
+
+    def rank(
+        self,
+        question: str,
+        k: int = 10,
+        *,
+        day_from: str | None = None,
+        day_to: str | None = None,
+        source: str | None = None,
+    ) -> tuple[list[str], list[Ranked]]:
+        """The question's search terms and its top ``k`` paragraphs as ids and scores (no database reads)."""
+        terms = self.tokenizer.query_terms(question)
+        return terms, self.index.rank(terms, k, day_from=day_from, day_to=day_to, source=source)
+
+    def search(
+        self,
+        question: str,
+        k: int = 10,
+        *,
+        day_from: str | None = None,
+        day_to: str | None = None,
+        source: str | None = None,
+    ) -> SearchResult:
+        """The top ``k`` paragraphs with their articles."""
+        terms, ranked = self.rank(question, k, day_from=day_from, day_to=day_to, source=source)
+        found = self.store.paragraphs_with_articles([r.paragraph_id for r in ranked])
+        hits: list[Hit] = []
+        for r in ranked:
+            if r.paragraph_id in found:  # a paragraph deleted after the snapshot was taken is skipped
+                paragraph, article = found[r.paragraph_id]
+                hits.append(Hit(len(hits) + 1, r.score, paragraph, article, r.matched))
+        return SearchResult(question, tuple(terms), tuple(hits))

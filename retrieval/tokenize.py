@@ -1,0 +1,334 @@
+"""The one tokenizer used for paragraphs and questions alike.
+
+1. Normalise: NFKC (full-width letters and digits to half-width), lower case, traditional to simplified
+   Chinese with OpenCC's ``t2s`` dictionaries (協同機制 finds 协同机制).
+2. Segment with jieba's precise mode, HMM off, through rjieba (jieba-rs): the same dictionary and, with
+   HMM off, the same tokens as Python jieba (tests/retrieval/test_segmenter.py checks it on the sample
+   page and on cmrc2018-train) at ~20× the speed. HMM off keeps segmentation a pure dictionary lookup,
+   so a word cuts the same way in a question and in a paragraph.
+3. Keep the words that hold a letter or digit (punctuation and spaces go); re-join decimals that HMM-off
+   splits ("4.3" stays one token), so "13200" finds "13200立方米".
+4. Add character bigrams over each run of consecutive CJK words that are not stop words, so a name or
+   compound jieba splits differently in two places still matches (象州 + 云工会 vs 象州云 + 工会).
+5. For questions only, drop stop words and question words (什么 哪些 多少 谁 怎么 吗 呢 …) and repeats.
+
+The figures behind these choices are in the README (``newsbot eval`` on cmrc2018-train).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from importlib import resources
+from itertools import compress
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import opencc
+import rjieba
+
+__all__ = ["STOPWORDS", "Tokenizer", "default_userdict", "is_pair", "pair_code", "pair_text"]
+
+_WORDCHAR = re.compile(r"[^\W_]")
+_CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+_DIGITS = re.compile(r"^\d+$")
+_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # as NFKC maps them
+_LEADING_DIGITS = re.compile(r"^(\d+)(.*)$")
+_VERSION = 2  # bump when token output changes: persisted indexes are rebuilt
+
+#: Question words, function words and pronouns: removed from questions, and they break bigram runs.
+STOPWORDS = frozenset(
+    [
+        "什么",
+        "什么样",
+        "什么时候",
+        "什么地方",
+        "什么样的",
+        "为什么",
+        "怎么",
+        "怎么样",
+        "怎样",
+        "如何",
+        "哪",
+        "哪些",
+        "哪个",
+        "哪里",
+        "哪儿",
+        "哪一",
+        "哪位",
+        "哪种",
+        "哪年",
+        "哪国",
+        "多少",
+        "多少次",
+        "多少年",
+        "多久",
+        "多大",
+        "多长",
+        "多高",
+        "多远",
+        "几",
+        "几个",
+        "几年",
+        "几次",
+        "几种",
+        "几位",
+        "谁",
+        "何",
+        "何时",
+        "何地",
+        "何人",
+        "何种",
+        "为何",
+        "是否",
+        "吗",
+        "呢",
+        "啊",
+        "吧",
+        "是",
+        "的",
+        "了",
+        "在",
+        "有",
+        "和",
+        "与",
+        "及",
+        "或",
+        "被",
+        "把",
+        "对",
+        "于",
+        "为",
+        "由",
+        "从",
+        "到",
+        "以",
+        "将",
+        "也",
+        "都",
+        "而",
+        "其",
+        "之",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "这些",
+        "那些",
+        "请问",
+        "呀",
+        "时候",
+        "地方",
+        "名字",
+        "哪一年",
+        "哪一天",
+        "哪一位",
+        "哪一个",
+        "哪一种",
+        "哪一部",
+        "哪一场",
+        "哪一届",
+        "哪家",
+        "何处",
+        "何时何地",
+        "几岁",
+        "几名",
+        "什么人",
+        "多少钱",
+        "多少岁",
+        "多少人",
+        "多少个",
+        "他",
+        "她",
+        "它",
+        "他们",
+        "她们",
+        "它们",
+        "该",
+        "此",
+        "本",
+        "这种",
+        "这座",
+        "这部",
+        "这位",
+        "这本",
+        "这条",
+        "这家",
+        "这首",
+        "这支",
+        "这场",
+        "这款",
+        "这里",
+        "那里",
+        "这样",
+        "那样",
+    ]
+)
+
+
+def default_userdict() -> Path:
+    """The user dictionary shipped with newsbot (names and terms jieba splits badly)."""
+    return Path(str(resources.files("retrieval") / "data" / "userdict.txt"))
+
+
+class Tokenizer:
+    """Normalise and segment Chinese text. Build one at start-up: loading the dictionary takes a moment."""
+
+    def __init__(self, userdict: Path | None = None, *, bigrams: bool = True) -> None:
+        self.userdict = userdict
+        self.bigrams = bigrams
+        self._t2s = opencc.OpenCC("t2s")
+        self._jieba = rjieba.Jieba()
+        # Caches per distinct word: its kind and what it adds to a bigram run.
+        self._kinds: dict[str, int] = {}
+        self._run_form: dict[str, str] = {}
+        self.user_words = list(read_userdict(userdict)) if userdict else []
+        for word, freq, tag in self.user_words:
+            self._jieba.add_word(word, freq, tag)
+        digest = hashlib.sha256(repr(self.user_words).encode()).hexdigest()[:16]
+        self.signature = f"v{_VERSION};rjieba-precise-nohmm;bigrams={int(bigrams)};userdict={digest}"
+
+    def normalize(self, text: str) -> str:
+        """NFKC, lower case, simplified characters."""
+        # Full-width ASCII (，：（Ａ１) is most of what NFKC changes in Chinese text; translating it first
+        # lets the cheap is_normalized check skip the slow full normalisation for the rest.
+        text = text.translate(_FULL_WIDTH)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        return str(self._t2s.convert(text.lower()))
+
+    def cut(self, normalized: str) -> list[str]:
+        """jieba's precise mode without HMM on already normalised text."""
+        words: list[str] = self._jieba.cut(normalized, False)
+        return words
+
+    def words(self, text: str) -> list[str]:
+        """Segmented words of normalised text, decimals re-joined (punctuation included)."""
+        normalized = self.normalize(text)
+        words = self.cut(normalized)
+        return _merge_decimals(words) if "." in normalized else words
+
+    def analyze(self, text: str) -> tuple[list[str], npt.NDArray[np.int64]]:
+        """Index terms of a text, split by kind: word terms, and pair terms as ``pair_code`` integers.
+
+        Pair terms are the CJK bigrams over runs of non-stop words plus every two-character CJK word, so
+        a two-character word and the same bigram are one term, as in the string form (``tokens``).
+        Building pairs as integers keeps millions of bigram strings out of memory.
+        """
+        words = self.words(text)
+        kinds = self._kinds
+        marks = list(map(kinds.get, words))  # per-word work stays in C: this runs for every paragraph
+        if None in marks:
+            for w in words:
+                if w not in kinds:
+                    kind = kinds[w] = _kind(w)
+                    self._run_form[w] = w if kind in (_WORD_RUN, _PAIR_RUN) else "\0"
+            marks = list(map(kinds.get, words))
+        strings = list(compress(words, map(_IS_STRING.__getitem__, marks)))  # type: ignore[arg-type]
+        # One string holds the two-character words (each a pair), a NUL, then the runs bigrams come from.
+        pair_words = "".join(compress(words, map(_IS_PAIR.__getitem__, marks)))  # type: ignore[arg-type]
+        runs = "".join(map(self._run_form.__getitem__, words)) if self.bigrams else ""
+        chars = np.frombuffer((pair_words + "\0" + runs).encode("utf-32-le"), dtype=np.uint32).astype(
+            np.int64
+        )
+        n = len(pair_words)
+        pairs = (chars[0:n:2] << _SHIFT) | chars[1:n:2]
+        if len(runs) < 2:
+            return strings, pairs
+        left, right = chars[n + 1 : -1], chars[n + 2 :]
+        bigrams = ((left << _SHIFT) | right)[(left != 0) & (right != 0)]
+        return strings, np.concatenate([pairs, bigrams])
+
+    def tokens(self, text: str) -> list[str]:
+        """Index tokens of a text as strings: content words plus CJK bigrams over runs of non-stop words."""
+        strings, pairs = self.analyze(text)
+        return strings + [pair_text(int(c)) for c in pairs]
+
+    def query_terms(self, text: str) -> list[str]:
+        """The tokens a question is searched with: stop words and repeats removed, order kept."""
+        return list(dict.fromkeys(t for t in self.tokens(text) if t not in STOPWORDS))
+
+    def content_words(self, text: str) -> list[str]:
+        """The informative words of a text (no bigrams, no stop words), in order, with repeats."""
+        return [w for w in self.words(text) if _WORDCHAR.search(w) and w not in STOPWORDS]
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        """Words with jieba part-of-speech tags (nr person, ns place, t time, m numeral …)."""
+        return [(w, t) for w, t in self._jieba.tag(self.normalize(text), False)]
+
+
+def read_userdict(path: Path) -> Iterable[tuple[str, int, str]]:
+    """Entries of a jieba user dictionary (``word [freq] [tag]`` per line).
+
+    A missing frequency gets rjieba's suggestion (what jieba's ``add_word`` does too).
+    """
+    probe = rjieba.Jieba()
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        word = parts[0]
+        try:
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else probe.suggest_freq(word)
+        except ValueError as exc:
+            raise ValueError(f"{path}:{n}: {line!r} is not `word [freq] [tag]`") from exc
+        tag = parts[-1] if len(parts) > 1 and not parts[-1].isdigit() else ""
+        yield word, int(freq), tag
+
+
+def _merge_decimals(words: list[str]) -> list[str]:
+    """HMM-off segmentation splits "4.3" into "4" "." "3" and "75.5m" into "75" "." "5m": re-join the number."""
+    out: list[str] = []
+    i, n = 0, len(words)
+    while i < n:
+        w = words[i]
+        rest = None
+        if _DIGITS.match(w):
+            while rest is None and i + 2 < n and words[i + 1] == "." and words[i + 2][:1].isdigit():
+                m = _LEADING_DIGITS.match(words[i + 2])
+                if m is None:
+                    break
+                w = w + "." + m.group(1)
+                rest = m.group(2) or None
+                i += 2
+        out.append(w)
+        if rest:
+            out.append(rest)
+        i += 1
+    return out
+
+
+# Word kinds: punctuation is skipped; a content word is a string term or (two CJK characters) a pair
+# term; CJK non-stop words also extend the run that bigrams are taken over.
+_SKIP, _WORD, _WORD_RUN, _PAIR, _PAIR_RUN = range(5)
+_IS_STRING = (False, True, True, False, False)
+_IS_PAIR = (False, False, False, True, True)
+_SHIFT = 21  # Unicode code points fit in 21 bits
+
+
+def _kind(word: str) -> int:
+    if not _WORDCHAR.search(word):
+        return _SKIP
+    cjk = bool(_CJK_WORD.match(word))
+    run = cjk and word not in STOPWORDS
+    if cjk and len(word) == 2:
+        return _PAIR_RUN if run else _PAIR
+    return _WORD_RUN if run else _WORD
+
+
+def pair_code(text: str) -> int:
+    """The integer a two-character CJK term is indexed under."""
+    return (ord(text[0]) << _SHIFT) | ord(text[1])
+
+
+def pair_text(code: int) -> str:
+    return chr(code >> _SHIFT) + chr(code & ((1 << _SHIFT) - 1))
+
+
+def is_pair(term: str) -> bool:
+    """Whether a term is indexed as a pair (exactly two CJK characters)."""
+    return len(term) == 2 and bool(_CJK_WORD.match(term))

@@ -1,0 +1,79 @@
+"""The tokenizer: normalisation, numbers, stop words, the user dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.tokenize import STOPWORDS, Tokenizer, default_userdict, read_userdict
+
+
+@pytest.fixture(scope="module")
+def tok() -> Tokenizer:
+    return Tokenizer(default_userdict())
+
+
+def test_traditional_and_full_width_text_gives_the_simplified_tokens(tok: Tokenizer) -> None:
+    assert tok.tokens("協同機制") == tok.tokens("协同机制")
+    assert tok.tokens("ＳＨＯＷ１３２００") == tok.tokens("show13200")
+    assert "13200" in tok.tokens("１３２００立方米")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("约13200立方米", "13200"),
+        ("投入680万元", "680"),
+        ("宣讲4.3万场次", "4.3"),
+        ("辐射430.7万人次", "430.7"),
+    ],
+)
+def test_numbers_stay_findable(tok: Tokenizer, text: str, number: str) -> None:
+    assert number in tok.tokens(text)
+    assert number in tok.query_terms(f"多少{number}?")
+
+
+def test_punctuation_and_spaces_are_dropped(tok: Tokenizer) -> None:
+    assert tok.tokens("“ ”,。!? ——《》") == []
+
+
+def test_questions_lose_stop_and_question_words_and_repeats(tok: Tokenizer) -> None:
+    terms = tok.query_terms("象州县投入多少钱加强实体平台建设?")
+    assert "象州县" in terms and "平台" in terms
+    assert not set(terms) & {"多少", "?", "什么"}
+    assert len(terms) == len(set(terms))
+    assert tok.query_terms("是什么?哪些?谁呢?") == []
+
+
+def test_bigrams_match_names_the_dictionary_does_not_know(tok: Tokenizer) -> None:
+    # HMM off splits unknown names into characters; the bigrams of the run still match.
+    assert {"郭彦", "彦亮"} <= set(tok.tokens("工会干事郭彦亮说"))
+    assert {"郭彦", "彦亮"} <= set(tok.query_terms("郭彦亮是谁"))
+
+
+def test_stopwords_break_bigram_runs(tok: Tokenizer) -> None:
+    tokens = tok.tokens("园长是谁")
+    assert "长是" not in tokens and "是谁" not in tokens
+
+
+def test_user_dictionary_keeps_words_whole(tmp_path: Path) -> None:
+    plain = Tokenizer(None)
+    assert "数字游民" not in plain.tokens("数字游民公社")
+    shipped = Tokenizer(default_userdict())
+    assert "数字游民" in shipped.tokens("数字游民公社")
+    own = tmp_path / "dict.txt"
+    own.write_text("# comment\n游民公社 50000 n\n", encoding="utf-8")
+    assert "游民公社" in Tokenizer(own).tokens("数字游民公社")
+    assert plain.signature != shipped.signature != Tokenizer(own).signature
+
+
+def test_userdict_lines_without_frequency_get_one() -> None:
+    entries = list(read_userdict(default_userdict()))
+    assert all(freq > 0 for _, freq, _ in entries)
+    assert ("新业态", entries[0][1], "n") == entries[0]
+
+
+def test_stopwords_are_not_content(tok: Tokenizer) -> None:
+    assert "谁" in STOPWORDS
+    assert tok.content_words("大安山乡中心幼儿园的园长是谁?") == ["大安山乡", "中心", "幼儿园", "园长"]
