@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import sys
@@ -12,20 +11,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus import Article, CorpusError, FileResult, Store, ingest_paths, sample_paths
-from retrieval.bm25 import BM25Params
+from corpus import Article, CorpusError, FileResult, Store, ingest_paths
 from retrieval.errors import RetrievalError
-from retrieval.search import Searcher
-from retrieval.tokenize import Tokenizer, default_userdict
 
+from . import messages as msg
+from .chat import run_chat
 from .config import ConfigError, Settings, load_settings
 from .evaluate import EvalInputError, evaluate, load_queries
+from .render import answer_json, render_telegram, render_terminal
+from .service import NewsService, QuestionTooLong, open_store, utc_now
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = """\
 examples:
   newsbot ingest corpus/ feeds/2023-08-21.jsonl
+  newsbot ask "象州县投入多少钱加强实体平台建设？"
+  newsbot chat
   newsbot search "象州县投入多少钱加强实体平台建设" -k 5
   newsbot eval --corpus C.jsonl --queries Q.jsonl
   newsbot articles --date 2023-08-21
@@ -135,34 +137,39 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", required=True, type=Path, help="JSONL with question, answers, positive_ids")
     p.add_argument("--corpus", type=Path, help="JSONL articles to evaluate on (a temporary database)")
     p.add_argument("--k", default="1,5,10,20", help="cut-offs for Recall@k (default 1,5,10,20)")
+    p.add_argument("--retrieval-only", action="store_true", help="skip the answer and refusal figures")
+    p.add_argument(
+        "--plain-windows", action="store_true", help="choose quotes without the question-type preference"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(
+        "ask",
+        cmd_ask,
+        "answer a question with quoted passages and their sources",
+        'newsbot ask "象州县投入多少钱加强实体平台建设？"   |   newsbot ask --batch questions.jsonl',
+    )
+    p.add_argument("question", nargs="?", help="the question (omit with --batch)")
+    p.add_argument("-n", type=int, help="passages per page (default 3)")
+    p.add_argument("--page", type=int, default=1, help="which page of passages (default 1)")
+    p.add_argument(
+        "--batch",
+        type=Path,
+        metavar="FILE",
+        help="JSONL with `question` (or one question per line): one JSON answer per line on stdout",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    command(
+        "chat",
+        cmd_chat,
+        "a conversation in the terminal (what `make run` starts without a token)",
+        "newsbot chat",
+    )
     return parser
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def open_store(settings: Settings, *, seed: bool = True) -> Store:
-    """Open the database; on first use of an empty one, ingest the bundled sample page."""
-    store = Store(settings.db)
-    if seed and settings.seed_sample and store.is_empty():
-        report = ingest_paths(store, sample_paths(), now=utc_now())
-        log.info("empty database: ingested the bundled sample (%d articles)", report.articles)
-    return store
-
-
-def open_searcher(settings: Settings, store: Store, *, persist: bool = True) -> Searcher:
-    """The searcher of a store, its index loaded from beside the database (or built and saved there)."""
-    tokenizer = Tokenizer(settings.userdict or default_userdict())
-    params = BM25Params(settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
-    index_dir = settings.index_dir if persist else None
-    return Searcher.open(
-        store, index_dir, tokenizer=tokenizer, params=params, title_copies=settings.title_copies
-    )
 
 
 def print_json(value: Any) -> None:
@@ -199,6 +206,12 @@ def find_article(store: Store, ref: str) -> Article:
     return article
 
 
+def _with_settings(settings: Settings, **changes: Any) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, **{k: v for k, v in changes.items() if v is not None})
+
+
 # --- commands -----------------------------------------------------------------------------------------
 
 
@@ -211,7 +224,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         report = ingest_paths(store, args.paths, now=utc_now(), on_file=progress.update)
         progress.close()
         if report.count("added") or report.count("replaced"):
-            open_searcher(settings, store)  # brings the saved index up to date with what went in
+            NewsService.open(settings, store=store)  # brings the saved index up to date with what went in
     if args.json:
         print_json(
             {
@@ -287,9 +300,9 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    with open_store(settings) as store:
-        searcher = open_searcher(settings, store)
-        result = searcher.search(
+    service = NewsService.open(settings)
+    with service.store:
+        result = service.searcher.search(
             args.question, k=args.k, day_from=args.day_from, day_to=args.day_to, source=args.source
         )
     if args.json:
@@ -344,15 +357,88 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         else:
             store = open_store(settings)
         with store:
-            searcher = open_searcher(settings, store, persist=not args.corpus)
+            service = NewsService.open(settings, store=store, persist=not args.corpus)
             progress = _Counter("queries", len(queries), enabled=sys.stderr.isatty() and not args.json)
-            result = evaluate(searcher, queries, ks, progress=progress.update)
+            result = evaluate(
+                service,
+                queries,
+                ks,
+                progress=progress.update,
+                answers=not args.retrieval_only,
+                plain_windows=args.plain_windows,
+            )
             progress.close()
     if args.json:
         print_json(result.as_dict())
     else:
         for key, value in result.as_dict().items():
             print(f"{key:>16}: {value}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.question is None) == (args.batch is None):
+        raise CliError("give a question, or --batch FILE (not both)")
+    if args.n is not None and not 1 <= args.n <= 10:
+        raise CliError("-n takes 1 to 10 passages per page")
+    settings = _with_settings(settings, passages_per_page=args.n)
+    service = NewsService.open(settings)
+    with service.store:
+        if args.batch:
+            return _ask_batch(service, args.batch)
+        try:
+            answer = service.ask(args.question)
+        except QuestionTooLong as exc:
+            print(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
+            return 1
+    page = max(args.page - 1, 0)
+    if args.json:
+        print_json(answer_json(answer, page))
+    else:
+        print(render_terminal(answer, page, color=sys.stdout.isatty()))
+    return 0 if answer.answered else 3
+
+
+def _ask_batch(service: NewsService, path: Path) -> int:
+    """One JSON line per input line, in order; a bad or empty line still gets its answer line."""
+    if not path.is_file():
+        raise CliError(f"no such file: {path}")
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        for n, line in enumerate(f, start=1):
+            question, error = _batch_question(line)
+            record: dict[str, Any] = {"line": n, "question": question}
+            try:
+                answer = service.ask(question)
+                record.update(
+                    answered=answer.answered, rendered=render_telegram(answer), answer=answer_json(answer, 0)
+                )
+            except QuestionTooLong as exc:
+                text = msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit)
+                record.update(answered=False, rendered=text, error="question too long")
+            if error:
+                record["error"] = error
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _batch_question(line: str) -> tuple[str, str | None]:
+    text = line.strip()
+    if not text.startswith("{"):
+        return text, None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return "", f"not valid JSON: {exc}"
+    question = data.get("question") if isinstance(data, dict) else None
+    if not isinstance(question, str):
+        return "", "no `question` string on this line"
+    return question, None
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    service = NewsService.open(settings)
+    with service.store:
+        run_chat(service, sys.stdin, sys.stdout, color=sys.stdout.isatty())
     return 0
 
 

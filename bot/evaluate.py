@@ -3,6 +3,17 @@
 Query file (JSON Lines): ``{"qid", "question", "answers": [...], "positive_ids": [...]}`` where
 ``positive_ids`` are articles' external ids (the ``id`` field of ingested JSON Lines). Recall@k and MRR@10
 rank *articles* by their best paragraph.
+
+Answer figures (unless retrieval only):
+
+- ``answer_in_reply``: share of questions with gold answers whose answer string appears in the first
+  Telegram reply as a reader sees it (tags stripped);
+- ``answerable_refused``: share of those the bot refused (said nothing relevant was found);
+- ``unanswerable_answered``: the same questions asked with their own article taken out of the ranking
+  (collection statistics unchanged), where refusing is right: share that still got an answer;
+- ``no_answer_answered``: questions listed with no answers and no positives (e.g. seed questions about
+  things the corpus lacks): share that got an answer;
+- ``ask_ms_p50/p95``: search + compose + render time per question.
 """
 
 from __future__ import annotations
@@ -15,7 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval.search import Searcher
+from retrieval.compose import ComposeOptions
+
+from .render import render_telegram, strip_tags
+from .service import NewsService
 
 __all__ = ["EvalQuery", "EvalReport", "evaluate", "load_queries"]
 
@@ -41,6 +55,7 @@ class EvalReport:
     latency_ms_p50: float
     latency_ms_p95: float
     misses: list[str] = field(default_factory=list)  # qids whose positive is not in the top max(k)
+    answers: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +64,7 @@ class EvalReport:
             "mrr@10": round(self.mrr10, 4),
             "latency_ms_p50": round(self.latency_ms_p50, 3),
             "latency_ms_p95": round(self.latency_ms_p95, 3),
+            **{k: round(v, 4) for k, v in self.answers.items()},
         }
 
 
@@ -79,13 +95,23 @@ def load_queries(path: Path) -> list[EvalQuery]:
 
 
 def evaluate(
-    searcher: Searcher,
+    service: NewsService,
     queries: Iterable[EvalQuery],
     ks: tuple[int, ...] = (1, 5, 10, 20),
     *,
     progress: Callable[[int], None] | None = None,
+    answers: bool = True,
+    plain_windows: bool = False,
 ) -> EvalReport:
-    """Rank each query's positive article; time each search."""
+    """Rank each query's positive article and time each search; with ``answers``, compose and judge replies."""
+    searcher = service.searcher
+    if plain_windows:
+        service.options = ComposeOptions(
+            per_page=service.options.per_page,
+            window_chars=service.options.window_chars,
+            use_question_type=False,
+        )
+    queries = list(queries)
     depth = max(*ks, 10)
     recall_hits = dict.fromkeys(ks, 0)
     reciprocal = 0.0
@@ -113,16 +139,56 @@ def evaluate(
             progress(n)
     if not n:
         raise EvalInputError("no query has positive_ids to score")
-    lat = sorted(latencies)
-    return EvalReport(
-        n,
-        ks,
-        {k: recall_hits[k] / n for k in ks},
-        reciprocal / n,
-        statistics.median(lat),
-        lat[min(len(lat) - 1, int(0.95 * len(lat)))],
-        misses,
+    report = EvalReport(
+        n, ks, {k: recall_hits[k] / n for k in ks}, reciprocal / n, *_percentiles(latencies), misses
     )
+    if answers:
+        report.answers = _answer_figures(service, queries, external)
+    return report
+
+
+def _answer_figures(
+    service: NewsService, queries: list[EvalQuery], external: dict[int, str | None]
+) -> dict[str, float]:
+    by_external = {ext: aid for aid, ext in external.items() if ext is not None}
+    in_reply = refused = wrongly_answered = answerable = 0
+    no_answer = no_answer_answered = 0
+    times: list[float] = []
+    for q in queries:
+        if not q.positive_ids and not q.answers:
+            no_answer += 1
+            no_answer_answered += service.ask(q.question).answered
+            continue
+        if not q.answers:
+            continue
+        answerable += 1
+        start = time.perf_counter()
+        answer = service.ask(q.question)
+        shown = strip_tags(render_telegram(answer))
+        times.append((time.perf_counter() - start) * 1000)
+        in_reply += answer.answered and any(a in shown for a in q.answers)
+        refused += not answer.answered
+        own = frozenset(by_external[p] for p in q.positive_ids if p in by_external)
+        if own:
+            wrongly_answered += service.ask(q.question, exclude_articles=own).answered
+    figures: dict[str, float] = {}
+    if answerable:
+        p50, p95 = _percentiles(times)
+        figures.update(
+            answer_in_reply=in_reply / answerable,
+            answerable_refused=refused / answerable,
+            unanswerable_answered=wrongly_answered / answerable,
+            ask_ms_p50=p50,
+            ask_ms_p95=p95,
+        )
+    if no_answer:
+        figures["no_answer_answered"] = no_answer_answered / no_answer
+    return figures
+
+
+def _percentiles(ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def _article_rank(articles: list[tuple[int, str | None]], positives: set[str]) -> int | None:

@@ -154,6 +154,7 @@ class ScoredDocs:
 class _Stats:
     n_docs_live: int
     avgdl: float
+    df: IntArray  # live documents per term id
     idf: FloatArray  # per term id
     norm: FloatArray  # per document: k1 * (1 - b + b * dl / avgdl)
 
@@ -202,6 +203,10 @@ class BM25Index:
 
     def idf(self, term: int) -> float:
         return float(self._stats.idf[term]) if 0 <= term < self.n_terms else 0.0
+
+    def df(self, term: int) -> int:
+        """Live documents holding the term."""
+        return int(self._stats.df[term]) if 0 <= term < self.n_terms else 0
 
     def doc_len(self) -> npt.NDArray[np.int32]:
         return np.concatenate([s.doc_len for s in self.segments]) if self.segments else np.zeros(0, np.int32)
@@ -357,4 +362,4 @@ def _compute_stats(
         idf[present] = np.log((n + 1) / df[present])
     k1, b = params.k1, params.b
     norm = k1 * (1 - b + b * doc_len / avgdl) if params.variant != "l" else (1 - b + b * doc_len / avgdl)
-    return _Stats(n_live, avgdl, idf, norm)
+    return _Stats(n_live, avgdl, df, idf, norm)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -89,10 +90,11 @@ class SearchIndex:
         day_from: str | None = None,
         day_to: str | None = None,
         source: str | None = None,
+        exclude_articles: frozenset[int] = frozenset(),
     ) -> list[Ranked]:
         """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them)."""
         ids = self.term_ids(query)
-        top = self.bm25.top(ids, k, self._filter(day_from, day_to, source))
+        top = self.bm25.top(ids, k, self._filter(day_from, day_to, source, exclude_articles))
         docs = top.docs
         held = np.zeros((len(query), docs.shape[0]), dtype=np.bool_)
         for row, term in enumerate(ids):
@@ -118,20 +120,24 @@ class SearchIndex:
     def df(self, token: str) -> int:
         """How many live paragraphs hold ``token``."""
         i = self.vocab.get(token)
-        if not 0 <= i < self.n_terms:
-            return 0
-        total = 0
-        for seg in self.bm25.segments:
-            docs, _ = seg.postings(i)
-            total += int((~self.bm25.deleted[docs]).sum()) if docs.shape[0] else 0
-        return total
+        return self.bm25.df(i) if 0 <= i < self.n_terms else 0
+
+    def weight(self, token: str) -> float:
+        """Smoothed inverse document frequency, log((N + 1) / (df + 0.5)): positive, largest for unknown terms.
+
+        Unlike BM25's Okapi IDF it never turns negative or flat for common words, so it can weigh the
+        share of a question a paragraph covers.
+        """
+        return math.log((self.n_paragraphs + 1) / (self.df(token) + 0.5))
 
     def _filter(
-        self, day_from: str | None, day_to: str | None, source: str | None
+        self, day_from: str | None, day_to: str | None, source: str | None, exclude_articles: frozenset[int]
     ) -> npt.NDArray[np.bool_] | None:
-        if not (day_from or day_to or source):
+        if not (day_from or day_to or source or exclude_articles):
             return None
         mask = np.ones(self.bm25.n_docs, dtype=np.bool_)
+        if exclude_articles:
+            mask &= ~np.isin(self.article_id, np.fromiter(exclude_articles, dtype=np.int64))
         if day_from:
             mask &= self.day >= day_number(day_from)
         if day_to:

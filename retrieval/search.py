@@ -75,10 +75,14 @@ class Searcher:
         day_from: str | None = None,
         day_to: str | None = None,
         source: str | None = None,
+        exclude_articles: frozenset[int] = frozenset(),
     ) -> tuple[list[str], list[Ranked]]:
         """The question's search terms and its top ``k`` paragraphs as ids and scores (no database reads)."""
         terms = self.tokenizer.query_terms(question)
-        return terms, self.index.rank(terms, k, day_from=day_from, day_to=day_to, source=source)
+        ranked = self.index.rank(
+            terms, k, day_from=day_from, day_to=day_to, source=source, exclude_articles=exclude_articles
+        )
+        return terms, ranked
 
     def search(
         self,
@@ -88,9 +92,12 @@ class Searcher:
         day_from: str | None = None,
         day_to: str | None = None,
         source: str | None = None,
+        exclude_articles: frozenset[int] = frozenset(),
     ) -> SearchResult:
-        """The top ``k`` paragraphs with their articles."""
-        terms, ranked = self.rank(question, k, day_from=day_from, day_to=day_to, source=source)
+        """The top ``k`` paragraphs with their articles (``exclude_articles``: as if they were not there)."""
+        terms, ranked = self.rank(
+            question, k, day_from=day_from, day_to=day_to, source=source, exclude_articles=exclude_articles
+        )
         found = self.store.paragraphs_with_articles([r.paragraph_id for r in ranked])
         hits: list[Hit] = []
         for r in ranked:

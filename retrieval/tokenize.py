@@ -255,9 +255,13 @@ class Tokenizer:
         """The informative words of a text (no bigrams, no stop words), in order, with repeats."""
         return [w for w in self.words(text) if _WORDCHAR.search(w) and w not in STOPWORDS]
 
-    def tag(self, text: str) -> list[tuple[str, str]]:
-        """Words with jieba part-of-speech tags (nr person, ns place, t time, m numeral …)."""
-        return [(w, t) for w, t in self._jieba.tag(self.normalize(text), False)]
+    def tag_names(self, text: str) -> list[tuple[str, str]]:
+        """Words with jieba part-of-speech tags (nr person, ns place, t time …), HMM on.
+
+        Used to spot names in a few candidate sentences, never for index terms: with HMM on, jieba
+        guesses names it does not know (王青 → nr), which is what finding a person needs.
+        """
+        return [(w, t) for w, t in self._jieba.tag(self.normalize(text), True)]
 
 
 def read_userdict(path: Path) -> Iterable[tuple[str, int, str]]:

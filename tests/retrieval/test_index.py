@@ -163,7 +163,9 @@ def test_many_small_updates_are_merged(store: Store, tok: Tokenizer, tmp_path: P
     assert np.all(np.diff(ids) > 0)
 
 
-def test_worker_processes_tokenize_like_the_parent(store: Store, tok: Tokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_worker_processes_tokenize_like_the_parent(
+    store: Store, tok: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from retrieval import doctokens
 
     ingest_paths(store, [SAMPLE_PAGE], now=NOW)

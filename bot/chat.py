@@ -1,0 +1,88 @@
+"""``newsbot chat``: the bot's conversation in a terminal, over the same composer."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from retrieval.compose import Answer
+
+from . import messages as msg
+from .render import render_terminal
+from .service import NewsService, QuestionTooLong
+
+__all__ = ["run_chat"]
+
+_MORE = {"更多", "more", "/more", "下一页"}
+_QUIT = {"/quit", "/exit", "/q", "退出"}
+
+
+def run_chat(service: NewsService, stdin: TextIO, stdout: TextIO, *, color: bool = False) -> None:
+    """Read questions line by line until /quit or end of input; answer each like the bot would."""
+    stats = service.store.stats()
+    say = _Printer(stdout)
+    say(msg.CHAT_WELCOME.format(articles=stats["articles"], paragraphs=stats["paragraphs"]))
+    last: Answer | None = None
+    page = 0
+    while True:
+        if stdin.isatty():
+            stdout.write(msg.CHAT_PROMPT)
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text in _QUIT:
+            break
+        if text in _MORE:
+            if last is None or not last.answered:
+                say(msg.CHAT_NOTHING_MORE)
+            elif page + 1 >= last.pages:
+                say(msg.NO_MORE)
+            else:
+                page += 1
+                say(render_terminal(last, page, color=color))
+            continue
+        if text.startswith("/"):
+            command, _, rest = text.partition(" ")
+            if command in ("/article", "/show"):
+                say(_article(service, rest))
+            elif command in ("/help", "/start"):
+                say(msg.CHAT_WELCOME.format(articles=stats["articles"], paragraphs=stats["paragraphs"]))
+            else:
+                say(msg.CHAT_UNKNOWN_COMMAND.format(command=command))
+            continue
+        try:
+            last, page = service.ask(text), 0
+        except QuestionTooLong as exc:
+            say(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
+            continue
+        say(render_terminal(last, 0, color=color))
+    say(msg.CHAT_BYE)
+
+
+def _article(service: NewsService, ref: str) -> str:
+    if not ref.strip():
+        return msg.ARTICLE_USAGE
+    article = service.article(ref)
+    if article is None:
+        return msg.ARTICLE_NOT_FOUND.format(ref=ref.strip())
+    lines = [
+        x for x in (article.kicker, article.headline or msg.NO_TITLE, article.subtitle, article.byline) if x
+    ]
+    lines.append(" · ".join(x for x in (article.day, article.source or "") if x))
+    lines.append("")
+    for p in article.paragraphs:
+        prefix = {"guide": f"【{article.guide_label or '导读'}】", "subhead": "■ "}.get(p.kind, "")
+        lines.append(f"{prefix}{p.text}")
+    return "\n".join(lines)
+
+
+class _Printer:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def __call__(self, text: str) -> None:
+        self.out.write(text + "\n\n")
+        self.out.flush()

@@ -1,0 +1,258 @@
+"""One answer, three renderers: Telegram HTML, terminal text, JSON.
+
+Telegram HTML escapes every piece of text, marks highlights with ``<b>``, quotes with ``<blockquote>`` and
+never exceeds 4096 characters: whole passages are dropped from the end first, and a single passage too
+long for a message is cut at a sentence end (or, failing that, between characters that are not part of
+one emoji or one combining sequence), never inside a tag or an entity.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from typing import Any
+
+from corpus import Article
+from retrieval.compose import Answer, Passage, Source
+
+from . import messages as msg
+
+__all__ = [
+    "TELEGRAM_LIMIT",
+    "answer_json",
+    "article_pages",
+    "render_telegram",
+    "render_terminal",
+    "strip_tags",
+    "telegram_length",
+]
+
+TELEGRAM_LIMIT = 4096
+_TAG = re.compile(r"<[^>]+>")
+_BOLD, _RESET = "\033[1;33m", "\033[0m"
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units): an emoji outside the BMP counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def strip_tags(rendered: str) -> str:
+    """The text a reader sees in a rendered Telegram message."""
+    return html.unescape(_TAG.sub("", rendered))
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _marked(quote: str, spans: tuple[tuple[int, int], ...], open_: str, close: str, escape: bool) -> str:
+    out: list[str] = []
+    pos = 0
+    fix = _esc if escape else (lambda s: s)
+    for start, end in spans:
+        out.append(fix(quote[pos:start]))
+        out.append(open_ + fix(quote[start:end]) + close)
+        pos = end
+    out.append(fix(quote[pos:]))
+    return "".join(out)
+
+
+def source_line(source: Source, *, html_links: bool) -> str:
+    headline = source.headline or msg.NO_TITLE
+    if html_links:
+        title = (
+            f'<a href="{html.escape(source.url, quote=True)}">{_esc(headline)}</a>'
+            if source.url
+            else _esc(headline)
+        )
+    else:
+        title = headline
+    parts = [title, source.date]
+    if source.publication:
+        parts.append(_esc(source.publication) if html_links else source.publication)
+    if source.page:
+        page = msg.SOURCE_PAGE.format(page=source.page)
+        parts.append(_esc(page) if html_links else page)
+    parts.append(msg.SOURCE_PARAGRAPH.format(n=source.paragraph))
+    ref = f"#{source.article_id}"
+    if source.external_id:
+        ref += f" ({source.external_id})"
+    parts.append(_esc(ref) if html_links else ref)
+    return "📰 " + " · ".join(parts)
+
+
+def _telegram_passage(p: Passage) -> str:
+    quote = _marked(p.quote, p.highlights, "<b>", "</b>", escape=True)
+    return f"<blockquote>{quote}</blockquote>\n{source_line(p.source, html_links=True)}"
+
+
+def render_telegram(answer: Answer, page: int = 0, limit: int = TELEGRAM_LIMIT) -> str:
+    """The Telegram message (HTML) for one page of an answer."""
+    if not answer.answered:
+        return _esc(_not_found_text(answer))[:limit]
+    header = _esc(msg.ANSWER_HEADER.format(question=_short(answer.question)))
+    footer = msg.ANSWER_PAGE.format(page=page + 1, pages=answer.pages) if answer.pages > 1 else ""
+    blocks: list[str] = []
+    for passage in answer.page(page):
+        block = _telegram_passage(passage)
+        candidate = "\n\n".join([header, *blocks, block, footer]).strip()
+        if telegram_length(candidate) <= limit:
+            blocks.append(block)
+            continue
+        if not blocks:  # even one passage is too long: shorten its quote to fit
+            room = limit - telegram_length("\n\n".join([header, footer])) - 200
+            blocks.append(_telegram_passage(_shortened(passage, room)))
+        break
+    return "\n\n".join([header, *blocks, footer]).strip()
+
+
+def _shortened(p: Passage, room: int) -> Passage:
+    """The passage with its quote cut to about ``room`` characters at a sentence end or a safe boundary."""
+    escaped_budget = max(room // 2, 50)  # escaping can double the length of < and & heavy text
+    if len(p.quote) <= escaped_budget:
+        return p
+    cut = max((m.end() for m in re.finditer(r"[。！？!?；]", p.quote[:escaped_budget])), default=0)
+    if cut < escaped_budget // 2:
+        cut = _safe_cut(p.quote, escaped_budget)
+    quote = p.quote[:cut].rstrip("…") + "…"
+    spans = tuple((s, min(e, cut)) for s, e in p.highlights if s < cut)
+    return Passage(quote, spans, p.source, p.score, p.matched)
+
+
+def _safe_cut(text: str, at: int) -> int:
+    """A cut position at or before ``at`` that does not split a surrogate-free grapheme: not before a
+    combining mark, a variation selector, a zero-width joiner or the character after a joiner."""
+    at = min(at, len(text))
+    while 0 < at < len(text):
+        here, before = text[at], text[at - 1]
+        if unicodedata.combining(here) or here in "\u200d\ufe0e\ufe0f" or before == "\u200d":
+            at -= 1
+            continue
+        if "\U0001f3fb" <= here <= "\U0001f3ff":  # skin-tone modifier belongs to the emoji before it
+            at -= 1
+            continue
+        break
+    return at
+
+
+def _short(question: str, limit: int = 60) -> str:
+    question = " ".join(question.split())
+    return question if len(question) <= limit else question[: _safe_cut(question, limit)] + "…"
+
+
+def _not_found_text(answer: Answer) -> str:
+    if answer.reason == "empty":
+        return msg.NOT_FOUND_EMPTY.format(example=msg.EXAMPLE_QUESTION)
+    lines = [msg.NOT_FOUND.format(question=_short(answer.question))]
+    if answer.suggestions:
+        lines.append(msg.NOT_FOUND_SUGGEST + "、".join(f"「{s}」" for s in answer.suggestions))
+    lines.append(msg.NOT_FOUND_HINT)
+    return "\n".join(lines)
+
+
+def render_terminal(answer: Answer, page: int = 0, *, color: bool = False) -> str:
+    """Plain text for a terminal; highlights in bold yellow when ``color``."""
+    if not answer.answered:
+        return _not_found_text(answer)
+    lines = [msg.ANSWER_HEADER.format(question=_short(answer.question)), ""]
+    for passage in answer.page(page):
+        quote = (
+            _marked(passage.quote, passage.highlights, _BOLD, _RESET, escape=False)
+            if color
+            else passage.quote
+        )
+        lines.append(f"  「{quote}」")
+        lines.append("  " + source_line(passage.source, html_links=False))
+        lines.append("")
+    if answer.pages > 1:
+        lines.append(msg.ANSWER_PAGE.format(page=page + 1, pages=answer.pages))
+    return "\n".join(lines).rstrip()
+
+
+def answer_json(answer: Answer, page: int | None = None) -> dict[str, Any]:
+    """The answer as JSON-ready data (all pages unless ``page`` is given)."""
+    passages = answer.passages if page is None else answer.page(page)
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "reason": answer.reason,
+        "suggestions": list(answer.suggestions),
+        "coverage": round(answer.coverage, 4),
+        "terms": list(answer.terms),
+        "pages": answer.pages,
+        "passages": [
+            {
+                "quote": p.quote,
+                "highlights": [list(s) for s in p.highlights],
+                "highlighted": [p.quote[s:e] for s, e in p.highlights],
+                "score": round(p.score, 4),
+                "source": {
+                    "article_id": p.source.article_id,
+                    "external_id": p.source.external_id,
+                    "headline": p.source.headline,
+                    "kicker": p.source.kicker,
+                    "subtitle": p.source.subtitle,
+                    "date": p.source.date,
+                    "publication": p.source.publication,
+                    "page": p.source.page,
+                    "url": p.source.url,
+                    "paragraph": p.source.paragraph,
+                },
+            }
+            for p in passages
+        ],
+    }
+
+
+def article_pages(article: Article, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """A whole article as Telegram HTML messages of at most ``limit`` characters, split between paragraphs."""
+    head = [f"<i>{_esc(line)}</i>" for line in article.kicker.splitlines() if line]
+    head.append(f"<b>{_esc(article.headline or msg.NO_TITLE)}</b>")
+    head += [_esc(line) for line in article.subtitle.splitlines() if line]
+    meta = [article.day, article.source or "", article.byline]
+    head.append(_esc(" · ".join(x for x in meta if x)))
+    blocks = ["\n".join(head)]
+    for p in article.paragraphs:
+        if p.kind == "guide":
+            blocks.append(f"<blockquote>{_esc(article.guide_label or '导读')}：{_esc(p.text)}</blockquote>")
+        elif p.kind == "subhead":
+            blocks.append(f"<b>{_esc(p.text)}</b>")
+        else:
+            blocks.append(_esc(p.text))
+    pages: list[str] = []
+    current = ""
+    for block in blocks:
+        for piece in _split_block(block, limit):
+            joined = f"{current}\n\n{piece}" if current else piece
+            if telegram_length(joined) <= limit:
+                current = joined
+            else:
+                pages.append(current)
+                current = piece
+    if current:
+        pages.append(current)
+    return pages
+
+
+def _split_block(block: str, limit: int) -> list[str]:
+    """A block longer than a message, cut at sentence ends (plain escaped text has no tags to break)."""
+    if telegram_length(block) <= limit:
+        return [block]
+    plain = html.unescape(_TAG.sub("", block))
+    pieces: list[str] = []
+    current = ""
+    for sentence in re.split(r"(?<=[。！？!?；])", plain):
+        while telegram_length(_esc(sentence)) > limit:  # a "sentence" longer than a message
+            cut = _safe_cut(sentence, limit // 2)
+            pieces.append(_esc(current + sentence[:cut]) if current else _esc(sentence[:cut]))
+            current, sentence = "", sentence[cut:]
+        if telegram_length(_esc(current + sentence)) > limit:
+            pieces.append(_esc(current))
+            current = sentence
+        else:
+            current += sentence
+    if current:
+        pieces.append(_esc(current))
+    return pieces
