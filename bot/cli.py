@@ -69,6 +69,7 @@ def _configure_logging(verbose: int) -> None:
     # httpx logs request URLs at INFO, and PTB puts the bot token in them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -166,6 +167,17 @@ def _parser() -> argparse.ArgumentParser:
         "a conversation in the terminal (what `make run` starts without a token)",
         "newsbot chat",
     )
+
+    p = command(
+        "run",
+        cmd_run,
+        "run the Telegram bot (long polling, or a webhook with --webhook-url); token from TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_BOT_TOKEN=123:abc newsbot run",
+    )
+    p.add_argument("--webhook-url", help="public HTTPS URL Telegram posts updates to (default: long polling)")
+    p.add_argument("--listen", help="address the webhook server binds (default 0.0.0.0)")
+    p.add_argument("--port", type=int, help="port the webhook server listens on (default 8443)")
+    p.add_argument("--secret", help="webhook secret token (default $NEWSBOT_WEBHOOK_SECRET)")
     return parser
 
 
@@ -439,6 +451,26 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     service = NewsService.open(settings)
     with service.store:
         run_chat(service, sys.stdin, sys.stdout, color=sys.stdout.isatty())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from .telegram import run_bot  # PTB is only imported when the bot runs
+
+    settings = _with_settings(
+        settings,
+        webhook_url=args.webhook_url,
+        webhook_listen=args.listen,
+        webhook_port=args.port,
+        webhook_secret=args.secret,
+    )
+    if not settings.token:
+        raise CliError("TELEGRAM_BOT_TOKEN is not set; export it (from @BotFather) or use `newsbot chat`")
+    if settings.webhook_url and not settings.webhook_secret:
+        raise CliError("webhook mode needs a secret: --secret or NEWSBOT_WEBHOOK_SECRET")
+    service = NewsService.open(settings)
+    with service.store:
+        run_bot(settings, service)
     return 0
 
 

@@ -32,3 +32,53 @@ CHAT_NOTHING_MORE = "没有上一个问题的更多结果了，请先提问。"
 CHAT_UNKNOWN_COMMAND = "不认识的命令 {command}。可用：更多、/article 编号、/quit"
 ARTICLE_NOT_FOUND = "没有编号为 {ref} 的文章。"
 ARTICLE_USAGE = "用法：/article 文章编号"
+
+# --- Telegram -----------------------------------------------------------------------------------------
+START = (
+    "你好！我是新闻问答机器人。直接发给我一个问题，我会从新闻稿中找出回答它的原文段落，并注明出处。\n\n"
+    "库里现在有 {articles} 篇文章。试试下面的例子，或发送 /help 查看全部用法。"
+)
+HELP = (
+    "<b>怎么用</b>\n"
+    "• 直接发送问题，例如：象州县投入多少钱加强实体平台建设？\n"
+    "• 回答下方的按钮：「更多」看下一页，「全文」读整篇文章，👍/👎 告诉我回答是否有用\n"
+    "• /latest 最新文章 · /article 编号 阅读全文\n"
+    "• 群组里：/ask 问题，或 @我 提问，或回复我的消息\n"
+    "• 在任意聊天输入 @{username} 问题，可以直接引用段落"
+)
+EXAMPLES = (
+    "象州县投入多少钱加强实体平台建设？",
+    "大安山乡中心幼儿园的园长是谁？",
+    "黑龙江各级工会组建了多少支宣讲队伍？",
+)
+SESSION_EXPIRED = "这条结果已过期，请重新提问"
+RATE_LIMITED = "提问太频繁了，请稍等一会儿再问（每分钟最多 {limit} 个问题）。"
+ASK_USAGE = "用法：/ask 你的问题，例如 /ask {example}"
+APOLOGY = "抱歉，出了点问题，请稍后再试。"
+THANKS_FEEDBACK = "谢谢反馈！"
+ADMIN_ONLY = "抱歉，这个功能只对管理员开放。"
+UPLOAD_TYPE = "只接受 .txt、.md 或 .jsonl 文件。"
+UPLOAD_TOO_BIG = "文件太大（{size:.1f} MB），上限是 {limit:.0f} MB。"
+UPLOAD_RECEIVED = "收到文件，正在导入……"
+UPLOAD_DONE = "已导入「{name}」：{articles} 篇文章、{paragraphs} 个段落（{status}）。"
+UPLOAD_UNCHANGED = "「{name}」的内容以前导入过，没有变化。"
+UPLOAD_FAILED = "「{name}」没有导入：{reason}"
+UPLOAD_PROBLEMS = "有 {count} 处问题："
+STATUS_NAMES = {"added": "新增", "replaced": "替换了旧版本"}
+RELOADED = "索引已重新载入：{paragraphs} 个段落。"
+STATS = (
+    "<b>统计</b>\n文章：{articles}\n段落：{paragraphs}\n今天的提问：{questions}（回答了 {answered_share}）\n"
+    "反馈：👍 {helpful} · 👎 {not_helpful}\n订阅：{subscribers}\n屏蔽了机器人的聊天：{blocked}"
+)
+LATEST_HEADER = "<b>最新文章</b>"
+LATEST_EMPTY = "还没有文章。"
+NOT_TEXT = "我只能回答文字问题。请把问题打出来发给我。"
+INLINE_NOTHING = "没有找到相关内容"
+INLINE_LATEST = "最新：{headline}"
+COMMANDS = (
+    ("start", "开始使用"),
+    ("help", "帮助"),
+    ("ask", "提问：/ask 问题"),
+    ("latest", "最新文章"),
+    ("article", "阅读全文：/article 编号"),
+)

@@ -20,6 +20,7 @@ from . import messages as msg
 
 __all__ = [
     "TELEGRAM_LIMIT",
+    "answer_from_json",
     "answer_json",
     "article_pages",
     "render_telegram",
@@ -102,20 +103,27 @@ def render_telegram(answer: Answer, page: int = 0, limit: int = TELEGRAM_LIMIT) 
             blocks.append(block)
             continue
         if not blocks:  # even one passage is too long: shorten its quote to fit
-            room = limit - telegram_length("\n\n".join([header, footer])) - 200
+            room = (
+                limit
+                - telegram_length("\n\n".join([header, footer, source_line(passage.source, html_links=True)]))
+                - 40
+            )
             blocks.append(_telegram_passage(_shortened(passage, room)))
         break
     return "\n\n".join([header, *blocks, footer]).strip()
 
 
 def _shortened(p: Passage, room: int) -> Passage:
-    """The passage with its quote cut to about ``room`` characters at a sentence end or a safe boundary."""
-    escaped_budget = max(room // 2, 50)  # escaping can double the length of < and & heavy text
-    if len(p.quote) <= escaped_budget:
+    """The passage with its quote cut to fit ``room`` once escaped, at a sentence end or a safe boundary."""
+    budget = max(room, 50)
+    if telegram_length(_esc(p.quote)) <= budget:
         return p
-    cut = max((m.end() for m in re.finditer(r"[。！？!?；]", p.quote[:escaped_budget])), default=0)
-    if cut < escaped_budget // 2:
-        cut = _safe_cut(p.quote, escaped_budget)
+    fits = len(p.quote)
+    while fits > 1 and telegram_length(_esc(p.quote[:fits])) > budget:
+        fits = fits * 3 // 4
+    cut = max((m.end() for m in re.finditer(r"[。！？!?；]", p.quote[:fits])), default=0)
+    if cut < fits // 2:
+        cut = _safe_cut(p.quote, fits)
     quote = p.quote[:cut].rstrip("…") + "…"
     spans = tuple((s, min(e, cut)) for s, e in p.highlights if s < cut)
     return Passage(quote, spans, p.source, p.score, p.matched)
@@ -182,6 +190,7 @@ def answer_json(answer: Answer, page: int | None = None) -> dict[str, Any]:
         "coverage": round(answer.coverage, 4),
         "terms": list(answer.terms),
         "pages": answer.pages,
+        "per_page": answer.per_page,
         "passages": [
             {
                 "quote": p.quote,
@@ -199,60 +208,100 @@ def answer_json(answer: Answer, page: int | None = None) -> dict[str, Any]:
                     "page": p.source.page,
                     "url": p.source.url,
                     "paragraph": p.source.paragraph,
+                    "paragraph_id": p.source.paragraph_id,
                 },
+                "matched": list(p.matched),
             }
             for p in passages
         ],
     }
 
 
+def answer_from_json(data: dict[str, Any]) -> Answer:
+    """The answer back from ``answer_json`` (all pages), as kept in an answer session."""
+    passages = tuple(
+        Passage(
+            p["quote"],
+            tuple((int(a), int(b)) for a, b in p["highlights"]),
+            Source(
+                p["source"]["article_id"],
+                p["source"]["external_id"],
+                p["source"]["headline"],
+                p["source"]["kicker"],
+                p["source"]["subtitle"],
+                p["source"]["date"],
+                p["source"]["publication"],
+                p["source"]["page"],
+                p["source"]["url"],
+                p["source"]["paragraph"],
+                p["source"].get("paragraph_id", 0),
+            ),
+            float(p["score"]),
+            tuple(p.get("matched", ())),
+        )
+        for p in data["passages"]
+    )
+    return Answer(
+        data["question"],
+        bool(data["answered"]),
+        passages,
+        int(data["per_page"]),
+        tuple(data["terms"]),
+        float(data["coverage"]),
+        data.get("reason"),
+        tuple(data.get("suggestions", ())),
+    )
+
+
 def article_pages(article: Article, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """A whole article as Telegram HTML messages of at most ``limit`` characters, split between paragraphs."""
+    """A whole article as Telegram HTML messages of at most ``limit`` characters.
+
+    Paragraphs are packed into messages whole where they fit; a paragraph that does not fit continues on
+    the next message from a sentence end (a sentence longer than a message is cut between characters).
+    """
     head = [f"<i>{_esc(line)}</i>" for line in article.kicker.splitlines() if line]
     head.append(f"<b>{_esc(article.headline or msg.NO_TITLE)}</b>")
     head += [_esc(line) for line in article.subtitle.splitlines() if line]
     meta = [article.day, article.source or "", article.byline]
     head.append(_esc(" · ".join(x for x in meta if x)))
-    blocks = ["\n".join(head)]
+    pages: list[str] = []
+    current = "\n".join(head)
     for p in article.paragraphs:
         if p.kind == "guide":
-            blocks.append(f"<blockquote>{_esc(article.guide_label or '导读')}：{_esc(p.text)}</blockquote>")
+            open_, plain, close = (
+                "<blockquote>",
+                f"{article.guide_label or '导读'}：{p.text}",
+                "</blockquote>",
+            )
         elif p.kind == "subhead":
-            blocks.append(f"<b>{_esc(p.text)}</b>")
+            open_, plain, close = "<b>", p.text, "</b>"
         else:
-            blocks.append(_esc(p.text))
-    pages: list[str] = []
-    current = ""
-    for block in blocks:
-        for piece in _split_block(block, limit):
-            joined = f"{current}\n\n{piece}" if current else piece
-            if telegram_length(joined) <= limit:
-                current = joined
-            else:
-                pages.append(current)
-                current = piece
+            open_, plain, close = "", p.text, ""
+        chunk = ""
+        for piece in _pieces(plain, limit - 100):
+            sep = "\n\n" if current and not chunk else ""
+            if telegram_length(current + sep + open_ + _esc(chunk + piece) + close) <= limit:
+                chunk += piece
+                continue
+            if chunk:
+                current += ("\n\n" if current else "") + open_ + _esc(chunk) + close
+            pages.append(current)
+            current, chunk = "", piece
+        if chunk:
+            current += ("\n\n" if current else "") + open_ + _esc(chunk) + close
     if current:
         pages.append(current)
     return pages
 
 
-def _split_block(block: str, limit: int) -> list[str]:
-    """A block longer than a message, cut at sentence ends (plain escaped text has no tags to break)."""
-    if telegram_length(block) <= limit:
-        return [block]
-    plain = html.unescape(_TAG.sub("", block))
-    pieces: list[str] = []
-    current = ""
-    for sentence in re.split(r"(?<=[。！？!?；])", plain):
-        while telegram_length(_esc(sentence)) > limit:  # a "sentence" longer than a message
-            cut = _safe_cut(sentence, limit // 2)
-            pieces.append(_esc(current + sentence[:cut]) if current else _esc(sentence[:cut]))
-            current, sentence = "", sentence[cut:]
-        if telegram_length(_esc(current + sentence)) > limit:
-            pieces.append(_esc(current))
-            current = sentence
-        else:
-            current += sentence
-    if current:
-        pieces.append(_esc(current))
-    return pieces
+def _pieces(text: str, limit: int) -> list[str]:
+    """Sentences of ``text``, each short enough to fit a message once escaped."""
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[。！？!?；])", text):
+        while telegram_length(_esc(sentence)) > limit:
+            cut = _safe_cut(sentence, limit // 5)  # escaping turns a character into at most 5 (&amp;)
+            out.append(sentence[:cut])
+            sentence = sentence[cut:]
+        if sentence:
+            out.append(sentence)
+    return out

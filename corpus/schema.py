@@ -14,7 +14,7 @@ import sqlite_utils
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _run(db: sqlite_utils.Database, script: str) -> None:
@@ -78,7 +78,67 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1}
+def _v2(db: sqlite_utils.Database) -> None:
+    """Bot state: answer sessions, the query log, blocked chats, digest subscriptions and deliveries."""
+    _run(
+        db,
+        """
+        CREATE TABLE answer_sessions (
+            token TEXT PRIMARY KEY,             -- short random id carried in callback data
+            chat_id INTEGER NOT NULL,
+            query_id INTEGER,
+            answer TEXT NOT NULL,               -- the composed answer as JSON
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX answer_sessions_created ON answer_sessions(created_at);
+        -- No user names or ids: what was asked, where (chat type), how it went.
+        CREATE TABLE query_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            asked_at TEXT NOT NULL,
+            question TEXT NOT NULL,
+            chat_type TEXT NOT NULL,
+            answered INTEGER NOT NULL,
+            latency_ms REAL NOT NULL,
+            feedback INTEGER                    -- 1 helpful, -1 not helpful
+        );
+        CREATE INDEX query_log_asked ON query_log(asked_at);
+        CREATE TABLE blocked_chats (
+            chat_id INTEGER PRIMARY KEY,
+            since TEXT NOT NULL,
+            reason TEXT NOT NULL
+        );
+        -- Daily digests: who gets one, when (local HH:MM), about what (keywords, empty for everything).
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            keywords TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            ended_reason TEXT
+        );
+        CREATE INDEX subscriptions_chat ON subscriptions(chat_id, active);
+        -- Articles each subscription has received: a scheduled digest never sends one twice.
+        CREATE TABLE deliveries (
+            subscription_id INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            delivered_at TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, article_id)
+        ) WITHOUT ROWID;
+        -- One scheduled digest of one subscription, so a broadcast cut short resumes where it stopped.
+        CREATE TABLE digest_runs (
+            subscription_id INTEGER NOT NULL,
+            run_key TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, run_key)
+        ) WITHOUT ROWID
+        """,
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2}
 
 
 def current_version(db: sqlite_utils.Database) -> int:

@@ -91,7 +91,7 @@ class Store:
             migrate(self.db, self.path)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # serialises this connection's writes across threads
 
     def close(self) -> None:
         self.db.close()
@@ -153,7 +153,7 @@ class Store:
         ``articles`` may be a generator: it is consumed inside the transaction, so a JSON Lines file of
         any size is stored without being held in memory. If it raises, nothing of the file is kept.
         """
-        with self._lock, self._transaction():
+        with self.lock, self._transaction():
             conn = self.db.conn
             old = self.file_by_path(path)
             replaced = 0

@@ -1,0 +1,629 @@
+"""The Telegram front end: the PTB ``Application``, one thin handler per job, one error handler.
+
+Handlers read the update, call the service, render, reply. Buttons carry short callback data that points
+to answer sessions kept in SQLite (so they work after a restart):
+
+    p:<token>:<page>    a page of an answer          f:<token>:<+|->   feedback on an answer
+    a:<article>:<page>  a page of a whole article    q:<n>             an example question from /start
+
+Work that touches the disk for long (ingesting an upload, reloading the index) runs in a thread with its
+own database connection; the event loop keeps answering meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import MessageEntityType, ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from corpus import Store, ingest_file
+from corpus.state import BotState
+from retrieval.compose import Answer
+
+from . import messages as msg
+from .config import Settings
+from .limits import RateLimiter
+from .render import (
+    answer_from_json,
+    answer_json,
+    article_pages,
+    render_telegram,
+)
+from .service import NewsService, QuestionTooLong, utc_now
+
+__all__ = ["BotRuntime", "build_application", "run_bot"]
+
+log = logging.getLogger(__name__)
+
+_UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl")
+_CALLBACK = re.compile(
+    r"^(?:(p):([\w-]{4,16}):(\d{1,2})|(f):([\w-]{4,16}):([+-])|(a):(\d{1,12}):(\d{1,4})|(q):(\d))$"
+)
+_INLINE_RESULTS = 10
+_REFRESH_SECONDS = 60
+
+
+@dataclass
+class BotRuntime:
+    """What handlers share: settings, the service, bot state and the rate limiter."""
+
+    settings: Settings
+    service: NewsService
+    state: BotState
+    limiter: RateLimiter
+    clock: Callable[[], float] = time.monotonic
+    username: str = ""
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.admins
+
+
+def _runtime(context: ContextTypes.DEFAULT_TYPE) -> BotRuntime:
+    runtime: BotRuntime = context.application.bot_data["runtime"]
+    return runtime
+
+
+def build_application(
+    settings: Settings, service: NewsService, *, polling: bool = True
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB application wired to ``service``. The token comes from ``settings`` (the environment)."""
+    if not settings.token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        # Telegram's flood limits (30/s overall, 20/min per group); a 429 waits retry_after and retries.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+    )
+    if settings.bot_api_url:
+        builder = builder.base_url(settings.bot_api_url)
+        builder = builder.base_file_url(
+            settings.bot_file_url or settings.bot_api_url.replace("/bot", "/file/bot", 1)
+        )
+    if not polling:
+        builder = builder.updater(None)
+    app = builder.build()
+    app.bot_data["runtime"] = BotRuntime(
+        settings, service, BotState(service.store), RateLimiter(settings.rate_limit_per_minute)
+    )
+    only_new = filters.UpdateType.MESSAGE  # edits of old questions are not answered again
+    app.add_handler(CommandHandler("start", on_start, filters=only_new))
+    app.add_handler(CommandHandler("help", on_help, filters=only_new))
+    app.add_handler(CommandHandler("ask", on_ask_command, filters=only_new))
+    app.add_handler(CommandHandler("latest", on_latest, filters=only_new))
+    app.add_handler(CommandHandler("article", on_article_command, filters=only_new))
+    app.add_handler(CommandHandler("stats", on_stats, filters=only_new))
+    app.add_handler(CommandHandler("reload", on_reload, filters=only_new))
+    app.add_handler(MessageHandler(only_new & filters.ChatType.PRIVATE & filters.Document.ALL, on_document))
+    app.add_handler(
+        MessageHandler(only_new & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_private_text)
+    )
+    app.add_handler(
+        MessageHandler(only_new & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, on_group_text)
+    )
+    app.add_handler(
+        MessageHandler(
+            only_new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.Document.ALL, on_not_text
+        )
+    )
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(InlineQueryHandler(on_inline))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    runtime: BotRuntime = app.bot_data["runtime"]
+    runtime.username = app.bot.username or ""
+    await app.bot.set_my_commands([BotCommand(c, d) for c, d in msg.COMMANDS])
+    _prune(runtime)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _refresh_job, interval=_REFRESH_SECONDS, first=_REFRESH_SECONDS, name="refresh"
+        )
+        app.job_queue.run_daily(_prune_job, dt.time(4, 0, tzinfo=runtime.settings.tz), name="prune")
+
+
+def _prune(runtime: BotRuntime) -> None:
+    now = dt.datetime.now(dt.UTC)
+    sessions_before = (now - dt.timedelta(hours=runtime.settings.session_ttl_hours)).isoformat(
+        timespec="seconds"
+    )
+    days = runtime.settings.query_log_days
+    log_before = (now - dt.timedelta(days=days)).isoformat(timespec="seconds") if days else None
+    runtime.state.prune(sessions_before, log_before)
+
+
+async def _prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    _prune(_runtime(context))
+
+
+async def _refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pick up articles another process (``newsbot ingest``) added since the index was loaded."""
+    runtime = _runtime(context)
+    await asyncio.to_thread(_refresh_index, runtime.settings, runtime.service)
+
+
+def _refresh_index(settings: Settings, service: NewsService) -> None:
+    with Store(settings.db) as store:
+        service.searcher.manager.refresh(store)
+
+
+# --- questions ---------------------------------------------------------------------------------------
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Answer ``question`` in the chat of ``update``: rate limit, length check, compose, reply with buttons."""
+    runtime = _runtime(context)
+    message = update.effective_message
+    chat = update.effective_chat
+    user = update.effective_user
+    if message is None or chat is None:
+        return
+    if user is not None and not runtime.limiter.allow(user.id, runtime.clock()):
+        await message.reply_text(msg.RATE_LIMITED.format(limit=runtime.settings.rate_limit_per_minute))
+        return
+    started = time.perf_counter()
+    try:
+        answer = runtime.service.ask(question)
+    except QuestionTooLong as exc:
+        await message.reply_text(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
+        return
+    latency = (time.perf_counter() - started) * 1000
+    now = utc_now()
+    query_id = runtime.state.log_question(now, question.strip(), chat.type, answer.answered, latency)
+    token = runtime.state.save_session(
+        chat.id, query_id, json.dumps(answer_json(answer), ensure_ascii=False), now
+    )
+    await message.reply_text(render_telegram(answer, 0), reply_markup=answer_keyboard(answer, token, 0))
+
+
+def answer_keyboard(answer: Answer, token: str, page: int) -> InlineKeyboardMarkup | None:
+    if not answer.answered:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    passages = answer.page(page)
+    if passages:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    msg.FULL_TEXT_N.format(n=i + 1) if len(passages) > 1 else msg.FULL_TEXT,
+                    callback_data=f"a:{p.source.article_id}:0",
+                )
+                for i, p in enumerate(passages)
+            ]
+        )
+    nav = [
+        InlineKeyboardButton("👍", callback_data=f"f:{token}:+"),
+        InlineKeyboardButton("👎", callback_data=f"f:{token}:-"),
+    ]
+    if page > 0:
+        nav.append(InlineKeyboardButton(msg.PREVIOUS, callback_data=f"p:{token}:{page - 1}"))
+    if page + 1 < answer.pages:
+        nav.append(InlineKeyboardButton(msg.MORE, callback_data=f"p:{token}:{page + 1}"))
+    rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message and message.text:
+        await answer_question(update, context, message.text)
+
+
+async def on_ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    question = " ".join(context.args or [])
+    message = update.effective_message
+    if message is None:
+        return
+    if not question.strip():
+        await message.reply_text(html.escape(msg.ASK_USAGE.format(example=msg.EXAMPLE_QUESTION)))
+        return
+    await answer_question(update, context, question)
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups, answer only messages that mention the bot or reply to it; ignore other chatter."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    bot = context.bot
+    mention = f"@{bot.username}".lower() if bot.username else None
+    mentioned = False
+    question = message.text
+    for entity in message.entities:
+        if entity.type == MessageEntityType.MENTION and mention:
+            text = message.parse_entity(entity)
+            if text.lower() == mention:
+                mentioned = True
+                question = question.replace(text, " ")
+    replied = message.reply_to_message is not None and (
+        message.reply_to_message.from_user is not None and message.reply_to_message.from_user.id == bot.id
+    )
+    if mentioned or replied:
+        await answer_question(update, context, question)
+
+
+async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message:
+        await update.effective_message.reply_text(msg.NOT_TEXT)
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    if update.effective_message is None:
+        return
+    articles = runtime.service.store.stats()["articles"]
+    buttons = [[InlineKeyboardButton(q, callback_data=f"q:{i}")] for i, q in enumerate(msg.EXAMPLES)]
+    await update.effective_message.reply_text(
+        html.escape(msg.START.format(articles=articles)), reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            msg.HELP.format(username=html.escape(context.bot.username or "bot"))
+        )
+
+
+async def on_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    if update.effective_message is None:
+        return
+    articles = runtime.service.latest(10)
+    if not articles:
+        await update.effective_message.reply_text(msg.LATEST_EMPTY)
+        return
+    lines = [msg.LATEST_HEADER]
+    for i, a in enumerate(articles, start=1):
+        lines.append(f"{i}. {html.escape(a.headline or msg.NO_TITLE)} · {a.day} · #{a.id}")
+    buttons = [
+        InlineKeyboardButton(str(i), callback_data=f"a:{a.id}:0") for i, a in enumerate(articles, start=1)
+    ]
+    keyboard = InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])
+    await update.effective_message.reply_text("\n".join(lines), reply_markup=keyboard)
+
+
+async def on_article_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    ref = " ".join(context.args or []).strip()
+    if not ref:
+        await message.reply_text(msg.ARTICLE_USAGE)
+        return
+    await _send_article(message, _runtime(context), ref)
+
+
+async def _send_article(message: Message, runtime: BotRuntime, ref: str) -> None:
+    article = runtime.service.article(ref)
+    if article is None:
+        await message.reply_text(html.escape(msg.ARTICLE_NOT_FOUND.format(ref=ref[:40])))
+        return
+    pages = article_pages(article)
+    await message.reply_text(pages[0], reply_markup=_article_keyboard(article.id, 0, len(pages)))
+
+
+def _article_keyboard(article_id: int, page: int, pages: int) -> InlineKeyboardMarkup | None:
+    if pages <= 1:
+        return None
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(msg.PREVIOUS, callback_data=f"a:{article_id}:{page - 1}"))
+    nav.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=f"a:{article_id}:{page}"))
+    if page + 1 < pages:
+        nav.append(InlineKeyboardButton(msg.NEXT, callback_data=f"a:{article_id}:{page + 1}"))
+    return InlineKeyboardMarkup([nav])
+
+
+async def _admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> BotRuntime | None:
+    runtime = _runtime(context)
+    user = update.effective_user
+    if runtime.is_admin(user.id if user else None):
+        return runtime
+    if update.effective_message:
+        await update.effective_message.reply_text(msg.ADMIN_ONLY)
+    return None
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = await _admin_only(update, context)
+    if runtime is None or update.effective_message is None:
+        return
+    stats = runtime.service.store.stats()
+    midnight = dt.datetime.now(runtime.settings.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = runtime.state.questions_since(midnight.astimezone(dt.UTC).isoformat(timespec="seconds"))
+    share = f"{today['answered'] / today['questions']:.0%}" if today["questions"] else "—"
+    await update.effective_message.reply_text(
+        msg.STATS.format(
+            articles=stats["articles"],
+            paragraphs=stats["paragraphs"],
+            questions=today["questions"],
+            answered_share=share,
+            helpful=today["helpful"],
+            not_helpful=today["not_helpful"],
+            subscribers=runtime.state.subscriber_count(),
+            blocked=runtime.state.blocked_count(),
+        )
+    )
+
+
+async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = await _admin_only(update, context)
+    if runtime is None or update.effective_message is None:
+        return
+
+    def reload() -> int:
+        with Store(runtime.settings.db) as store:
+            return runtime.service.searcher.manager.reload(store).n_paragraphs
+
+    paragraphs = await asyncio.to_thread(reload)
+    await update.effective_message.reply_text(msg.RELOADED.format(paragraphs=paragraphs))
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's .txt/.md/.jsonl upload is downloaded, ingested and indexed without a restart."""
+    runtime = await _admin_only(update, context)
+    message = update.effective_message
+    if runtime is None or message is None or message.document is None:
+        return
+    document = message.document
+    name = safe_file_name(document.file_name or "upload.txt")
+    if not name.lower().endswith(_UPLOAD_SUFFIXES):
+        await message.reply_text(msg.UPLOAD_TYPE)
+        return
+    limit = runtime.settings.max_upload_bytes
+    if document.file_size and document.file_size > limit:
+        await message.reply_text(msg.UPLOAD_TOO_BIG.format(size=document.file_size / 1e6, limit=limit / 1e6))
+        return
+    await message.reply_text(msg.UPLOAD_RECEIVED)
+    folder = runtime.settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    file = await document.get_file()
+    data = await file.download_as_bytearray()
+    if len(data) > limit:
+        await message.reply_text(msg.UPLOAD_TOO_BIG.format(size=len(data) / 1e6, limit=limit / 1e6))
+        return
+    target.write_bytes(bytes(data))
+    reply = await asyncio.to_thread(_ingest_upload, runtime, target, name)
+    await message.reply_text(html.escape(reply))
+
+
+def safe_file_name(name: str) -> str:
+    """A file name that stays inside the uploads folder: no folders, no dots in front, tame characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[^\w.\-]+", "_", base).lstrip(".")
+    return base[-120:] or "upload.txt"
+
+
+def _ingest_upload(runtime: BotRuntime, path: Path, name: str) -> str:
+    with Store(runtime.settings.db) as store:
+        result = ingest_file(store, path, now=utc_now(), key=f"upload:{name}", name=name)
+        if result.status in ("added", "replaced"):
+            runtime.service.searcher.manager.refresh(store)
+    if result.status == "unchanged":
+        return msg.UPLOAD_UNCHANGED.format(name=name)
+    if result.status in ("skipped", "failed"):
+        reason = result.problems[0].message if result.problems else result.status
+        return msg.UPLOAD_FAILED.format(name=name, reason=reason)
+    lines = [
+        msg.UPLOAD_DONE.format(
+            name=name,
+            articles=result.articles,
+            paragraphs=result.paragraphs,
+            status=msg.STATUS_NAMES[result.status],
+        )
+    ]
+    if result.problems:
+        lines.append(msg.UPLOAD_PROBLEMS.format(count=len(result.problems)))
+        lines += [f"• {(p.line and f'第{p.line}行：') or ''}{p.message}" for p in result.problems[:5]]
+    return "\n".join(lines)
+
+
+# --- buttons -----------------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    runtime = _runtime(context)
+    match = _CALLBACK.match(query.data or "")
+    message = query.message if isinstance(query.message, Message) else None
+    if match is None or message is None:
+        await query.answer(msg.SESSION_EXPIRED, show_alert=True)
+        return
+    kind = next(g for g in (match.group(1), match.group(4), match.group(7), match.group(10)) if g)
+    if kind == "a":
+        await query.answer()
+        await _article_page(message, runtime, int(match.group(8)), int(match.group(9)))
+        return
+    if kind == "q":
+        await query.answer()
+        index = int(match.group(11))
+        if index < len(msg.EXAMPLES):
+            await answer_question(update, context, msg.EXAMPLES[index])
+        return
+    token = match.group(2) or match.group(5)
+    session = runtime.state.session(token)
+    if session is None or session.chat_id != message.chat.id:  # unknown, pruned, or from another chat
+        await query.answer(msg.SESSION_EXPIRED, show_alert=True)
+        return
+    if kind == "f":
+        if session.query_id is not None:
+            runtime.state.set_feedback(session.query_id, 1 if match.group(6) == "+" else -1)
+        await query.answer(msg.THANKS_FEEDBACK)
+        return
+    answer = answer_from_json(json.loads(session.answer))
+    page = int(match.group(3))
+    await query.answer()
+    if page >= answer.pages:
+        return
+    await _edit(message, render_telegram(answer, page), answer_keyboard(answer, token, page))
+
+
+async def _article_page(message: Message, runtime: BotRuntime, article_id: int, page: int) -> None:
+    article = runtime.service.article(str(article_id))
+    if article is None:
+        await message.reply_text(html.escape(msg.ARTICLE_NOT_FOUND.format(ref=article_id)))
+        return
+    pages = article_pages(article)
+    page = min(page, len(pages) - 1)
+    keyboard = _article_keyboard(article_id, page, len(pages))
+    if _is_article_message(message, article_id):
+        await _edit(message, pages[page], keyboard)
+    else:
+        await message.reply_text(pages[page], reply_markup=keyboard)
+
+
+def _is_article_message(message: Message, article_id: int) -> bool:
+    """Whether ``message`` is a page of this article (all its buttons page it), so paging edits it in place."""
+    buttons = [b for row in message.reply_markup.inline_keyboard for b in row] if message.reply_markup else []
+    return bool(buttons) and all(str(b.callback_data).startswith(f"a:{article_id}:") for b in buttons)
+
+
+async def _edit(message: Message, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    try:
+        await message.edit_text(text, reply_markup=keyboard)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():  # pressing the same button twice changes nothing
+            raise
+
+
+# --- inline mode -------------------------------------------------------------------------------------
+
+
+async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.inline_query
+    if query is None:
+        return
+    runtime = _runtime(context)
+    text = query.query.strip()
+    results: list[InlineQueryResultArticle] = []
+    if not text:
+        for a in runtime.service.latest(_INLINE_RESULTS):
+            first = next(
+                (p.text for p in (runtime.service.article(str(a.id)) or a).paragraphs if p.kind == "body"), ""
+            )
+            body = f"<b>{html.escape(a.headline or msg.NO_TITLE)}</b>\n{html.escape(first[:300])}\n\n{a.day} · #{a.id}"
+            results.append(
+                InlineQueryResultArticle(
+                    id=f"latest-{a.id}",
+                    title=msg.INLINE_LATEST.format(headline=a.headline or msg.NO_TITLE),
+                    description=first[:100],
+                    input_message_content=InputTextMessageContent(body, parse_mode=ParseMode.HTML),
+                )
+            )
+    else:
+        user = query.from_user
+        if not runtime.limiter.allow(user.id, runtime.clock()):
+            await query.answer([], cache_time=5, is_personal=True)
+            return
+        try:
+            answer = runtime.service.ask(text[: runtime.settings.max_question_chars])
+        except QuestionTooLong:
+            answer = None
+        for i, p in enumerate(answer.passages[:_INLINE_RESULTS] if answer and answer.answered else ()):
+            single = Answer(answer.question, True, (p,), 1, answer.terms, answer.coverage)  # type: ignore[union-attr]
+            results.append(
+                InlineQueryResultArticle(
+                    id=f"{p.source.paragraph_id}-{i}",
+                    title=p.source.headline or msg.NO_TITLE,
+                    description=p.quote[:120],
+                    input_message_content=InputTextMessageContent(
+                        render_telegram(single), parse_mode=ParseMode.HTML
+                    ),
+                )
+            )
+    await query.answer(results, cache_time=30, is_personal=False)
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the traceback; tell the user something short; record chats that blocked the bot."""
+    error = context.error
+    chat_id = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+    if isinstance(error, Forbidden):
+        if chat_id is not None:
+            _runtime(context).state.mark_blocked(chat_id, utc_now(), "forbidden")
+        log.warning("chat %s blocked the bot or is gone", chat_id)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if isinstance(error, RetryAfter | TelegramError) and not isinstance(error, BadRequest):
+        return  # the network or Telegram itself: an apology would fail the same way
+    if chat_id is not None:
+        try:
+            await context.bot.send_message(chat_id, msg.APOLOGY)
+        except TelegramError:
+            log.warning("could not send the apology to chat %s", chat_id)
+
+
+# --- running -----------------------------------------------------------------------------------------
+
+
+def run_bot(settings: Settings, service: NewsService) -> None:
+    """Run until interrupted: long polling, or a webhook when ``settings.webhook_url`` is set."""
+    app = build_application(settings, service)
+    if settings.webhook_url:
+        if not settings.webhook_secret:
+            raise ValueError("webhook mode needs NEWSBOT_WEBHOOK_SECRET (a secret Telegram sends back to us)")
+        url_path = "telegram"
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=url_path,
+            webhook_url=settings.webhook_url.rstrip("/") + "/" + url_path,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,147 @@
+"""Rendering: escaped Telegram HTML within 4096, terminal colours, JSON round trip, article pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.render import (
+    TELEGRAM_LIMIT,
+    answer_from_json,
+    answer_json,
+    article_pages,
+    render_telegram,
+    render_terminal,
+    strip_tags,
+    telegram_length,
+)
+from corpus import Article, Paragraph
+from retrieval.compose import Answer, Passage, Source
+
+ALLOWED = re.compile(r"</?(b|i|a|blockquote)( href=\"[^\"]*\")?>")
+
+
+def source(**kw: object) -> Source:
+    base: dict[str, object] = dict(article_id=7, external_id="x-1", headline="标题<b>", kicker="", subtitle="",
+                                   date="2023-08-21", publication="工人日报", page="3", url=None, paragraph=4,
+                                   paragraph_id=99)  # fmt: skip
+    base.update(kw)
+    return Source(**base)  # type: ignore[arg-type]
+
+
+def answer(*quotes: str, highlights: tuple[tuple[int, int], ...] = ()) -> Answer:
+    passages = tuple(Passage(q, highlights, source(), 1.0, ()) for q in quotes)
+    return Answer("问题<i>?", True, passages, 3, ("问题",), 1.0)
+
+
+def assert_valid_html(text: str) -> None:
+    assert telegram_length(text) <= TELEGRAM_LIMIT
+    tags = re.findall(r"<[^>]+>", text)
+    assert all(ALLOWED.fullmatch(t) for t in tags), tags
+    stack: list[str] = []
+    for t in tags:
+        name = re.match(r"</?(\w+)", t).group(1)  # type: ignore[union-attr]
+        if t.startswith("</"):
+            assert stack and stack.pop() == name
+        else:
+            stack.append(name)
+    assert not stack
+    assert not re.search(r"&(?!(lt|gt|amp|quot|#\d+);)", text)
+
+
+def test_everything_is_escaped_and_highlights_are_bold() -> None:
+    quote = "<script>alert('x')</script> & 680万元"
+    a = answer(quote, highlights=((quote.index("680"), len(quote)),))
+    html = render_telegram(a)
+    assert_valid_html(html)
+    assert "&lt;script&gt;" in html and "<b>680万元</b>" in html
+    assert "标题&lt;b&gt;" in html and "问题&lt;i&gt;?" in html
+    assert "第4段" in html and "工人日报" in html and "第3版" in html and "#7 (x-1)" in html
+    assert strip_tags(html).count("<script>") == 1
+
+
+def test_a_url_becomes_a_link_with_an_escaped_href() -> None:
+    a = Answer(
+        "q", True, (Passage("quote", (), source(url='https://x.cn/a?b=1&c="2"'), 1.0, ()),), 3, (), 1.0
+    )
+    html = render_telegram(a)
+    assert_valid_html(html)
+    assert 'href="https://x.cn/a?b=1&amp;c=&quot;2&quot;"' in html
+
+
+def test_long_passages_are_dropped_or_cut_never_over_the_limit() -> None:
+    long_sentence = "很长的句子，" * 300 + "。"
+    a = answer(long_sentence * 2, long_sentence, long_sentence)
+    html = render_telegram(a)
+    assert_valid_html(html)
+    assert html.count("<blockquote>") >= 1
+
+
+@pytest.mark.parametrize("filler", ["👩‍👩‍👧‍👦", "é", "<&>", "🇨🇳"])
+def test_cutting_never_splits_an_emoji_or_an_entity(filler: str) -> None:
+    quote = filler * 5000
+    html = render_telegram(answer(quote))
+    assert_valid_html(html)
+    body = strip_tags(html)
+    if filler == "👩‍👩‍👧‍👦":
+        assert "\u200d…" not in body and "\u200d\n" not in body
+
+
+def test_not_found_shows_the_suggestions() -> None:
+    a = Answer("上海地铁<票价>", False, (), 3, (), 0.1, "low_coverage", ("地铁", "票价调整"))
+    html = render_telegram(a)
+    assert_valid_html(html)
+    assert "没有找到" in html and "「地铁」" in html and "&lt;票价&gt;" in html
+
+
+def test_terminal_colour_only_when_asked() -> None:
+    a = answer("投入680万元加强建设", highlights=((2, 7),))
+    assert "\033[" not in render_terminal(a)
+    assert "\033[1;33m680万元\033[0m" in render_terminal(a, color=True)
+
+
+def test_json_round_trip_keeps_everything_the_buttons_need() -> None:
+    a = answer("一", "二", "三", "四", highlights=((0, 1),))
+    back = answer_from_json(answer_json(a))
+    assert back == a
+    assert render_telegram(back, 1) == render_telegram(a, 1)
+
+
+def test_article_pages_split_between_paragraphs_within_the_limit() -> None:
+    paragraphs = tuple(Paragraph(i, 1, i, "body", f"第{i}段<内容>" + "字" * 900) for i in range(1, 15))
+    article = Article(1, "标题", "引题", "", "本报记者 某某", "", None, "2023-08-21", "报", None, None, None, (), None,
+                      "2023-08-21T00:00:00+00:00", paragraphs)  # fmt: skip
+    pages = article_pages(article)
+    assert len(pages) >= 3
+    for page in pages:
+        assert_valid_html(page)
+    text = "".join(strip_tags(p) for p in pages)
+    assert all(f"第{i}段<内容>" in text for i in range(1, 15))
+
+
+def test_a_giant_paragraph_is_cut_at_sentence_ends() -> None:
+    paragraphs = (Paragraph(1, 1, 1, "body", "短句。" * 3000),)
+    article = Article(
+        1,
+        "标题",
+        "",
+        "",
+        "",
+        "",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        (),
+        None,
+        "2023-08-21T00:00:00+00:00",
+        paragraphs,
+    )
+    pages = article_pages(article)
+    assert len(pages) >= 3
+    for page in pages:
+        assert_valid_html(page)
+    assert all(strip_tags(p).rstrip().endswith("。") for p in pages)
