@@ -142,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plain-windows", action="store_true", help="choose quotes without the question-type preference"
     )
+    p.add_argument("--bm25-only", action="store_true", help="rank by BM25 alone, without the second stage")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(
@@ -378,6 +379,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 progress=progress.update,
                 answers=not args.retrieval_only,
                 plain_windows=args.plain_windows,
+                second_stage=not args.bm25_only,
             )
             progress.close()
     if args.json:

@@ -102,6 +102,7 @@ def evaluate(
     progress: Callable[[int], None] | None = None,
     answers: bool = True,
     plain_windows: bool = False,
+    second_stage: bool = True,
 ) -> EvalReport:
     """Rank each query's positive article and time each search; with ``answers``, compose and judge replies."""
     searcher = service.searcher
@@ -117,16 +118,15 @@ def evaluate(
     reciprocal = 0.0
     latencies: list[float] = []
     misses: list[str] = []
-    external = searcher.store.external_ids()
     n = 0
     for q in queries:
         if not q.positive_ids:
             continue
         start = time.perf_counter()
-        _, ranked = searcher.rank(q.question, k=depth * 3)
+        result = searcher.search(q.question, k=depth * 3, second_stage=second_stage)
         latencies.append((time.perf_counter() - start) * 1000)
         rank = _article_rank(
-            [(r.article_id, external.get(r.article_id)) for r in ranked], set(q.positive_ids)
+            [(h.article.id, h.article.external_id) for h in result.hits], set(q.positive_ids)
         )
         for k in ks:
             recall_hits[k] += rank is not None and rank <= k
@@ -143,7 +143,7 @@ def evaluate(
         n, ks, {k: recall_hits[k] / n for k in ks}, reciprocal / n, *_percentiles(latencies), misses
     )
     if answers:
-        report.answers = _answer_figures(service, queries, external)
+        report.answers = _answer_figures(service, queries, searcher.store.external_ids())
     return report
 
 

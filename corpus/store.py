@@ -348,18 +348,23 @@ class Store:
     def paragraphs_with_articles(self, paragraph_ids: list[int]) -> dict[int, tuple[Paragraph, Article]]:
         """Look up paragraphs and their articles (without the articles' other paragraphs)."""
         out: dict[int, tuple[Paragraph, Article]] = {}
+        articles: dict[int, Article] = {}
+        columns = ", ".join("a." + c.strip() for c in _ARTICLE_COLUMNS.split(","))
         for chunk in _chunks(paragraph_ids, 500):
-            rows = self.db.query(
-                f"SELECT p.id AS p_id, p.article_id AS p_article_id, p.ordinal, p.kind, p.text, "
-                f"{', '.join('a.' + c.strip() for c in _ARTICLE_COLUMNS.split(','))} "
+            # The raw cursor, not db.query(): this runs for every question and dict rows cost more.
+            rows = self.db.conn.execute(
+                f"SELECT p.id, p.article_id, p.ordinal, p.kind, p.text, {columns} "
                 f"FROM paragraphs p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({_marks(len(chunk))})",
                 chunk,
             )
             for r in rows:
-                para = Paragraph(
-                    r.pop("p_id"), r.pop("p_article_id"), r.pop("ordinal"), r.pop("kind"), r.pop("text")
-                )
-                out[para.id] = (para, self._article(r, False))
+                article = articles.get(r[1])
+                if article is None:
+                    fields = r[5:]
+                    article = articles[r[1]] = Article(
+                        *fields[:12], tuple(json.loads(fields[12])), *fields[13:]
+                    )
+                out[r[0]] = (Paragraph(*r[:5]), article)
         return out
 
     def external_ids(self) -> dict[int, str | None]:

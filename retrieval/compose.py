@@ -159,7 +159,7 @@ def compose_answer(
 def _coverage(informative: Sequence[str], hit: Hit, tokenizer: Tokenizer, stats: CorpusStats) -> float:
     """IDF-weighted share of the question's informative words found in the paragraph or its titles."""
     a = hit.article
-    haystack = tokenizer.normalize("\n".join((a.kicker, a.headline, a.subtitle, hit.paragraph.text)))
+    haystack = tokenizer.normalize_cached("\n".join((a.kicker, a.headline, a.subtitle, hit.paragraph.text)))
     total = held = 0.0
     for word in informative:
         w = stats.weight(word)
@@ -321,11 +321,11 @@ class _Normalized:
     """A paragraph normalised like the index (NFKC, lower case, simplified), with offsets back to the original."""
 
     def __init__(self, text: str, tokenizer: Tokenizer) -> None:
-        whole = tokenizer.normalize(text)
+        whole = tokenizer.normalize_cached(text)
         if len(whole) == len(text):
             self.text, self._orig = whole, None  # the usual case: one character for one
         else:
-            pieces = [tokenizer.normalize(c) for c in text]
+            pieces = [tokenizer.normalize_cached(c) for c in text]
             self.text = "".join(pieces)
             self._orig = [i for i, p in enumerate(pieces) for _ in p] + [len(text)]
             self._norm = [0] * (len(text) + 1)

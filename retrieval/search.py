@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from corpus import Article, Paragraph, Store
+from corpus import Store
 
 from .bm25 import BM25Params
+from .hits import Hit, SearchResult
 from .index import IndexManager, Ranked, SearchIndex
+from .rerank import rerank
 from .tokenize import Tokenizer, default_userdict
 
 __all__ = ["Hit", "SearchResult", "Searcher"]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A ranked paragraph with its article and the query terms it holds."""
-
-    rank: int
-    score: float
-    paragraph: Paragraph
-    article: Article
-    matched: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """What a question found: its search terms and the hits, best first."""
-
-    question: str
-    terms: tuple[str, ...]
-    hits: tuple[Hit, ...]
 
 
 class Searcher:
@@ -93,8 +74,12 @@ class Searcher:
         day_to: str | None = None,
         source: str | None = None,
         exclude_articles: frozenset[int] = frozenset(),
+        second_stage: bool = True,
     ) -> SearchResult:
-        """The top ``k`` paragraphs with their articles (``exclude_articles``: as if they were not there)."""
+        """The top ``k`` paragraphs with their articles (``exclude_articles``: as if they were not there).
+
+        With ``second_stage`` the BM25 top is re-ordered by sentence evidence (``retrieval.rerank``).
+        """
         terms, ranked = self.rank(
             question, k, day_from=day_from, day_to=day_to, source=source, exclude_articles=exclude_articles
         )
@@ -104,4 +89,6 @@ class Searcher:
             if r.paragraph_id in found:  # a paragraph deleted after the snapshot was taken is skipped
                 paragraph, article = found[r.paragraph_id]
                 hits.append(Hit(len(hits) + 1, r.score, paragraph, article, r.matched))
+        if second_stage:
+            hits = rerank(question, hits, self.tokenizer, self.index.idf)
         return SearchResult(question, tuple(terms), tuple(hits))

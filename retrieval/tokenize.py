@@ -37,6 +37,7 @@ _CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 _DIGITS = re.compile(r"^\d+$")
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # as NFKC maps them
 _LEADING_DIGITS = re.compile(r"^(\d+)(.*)$")
+_NORMALIZE_CACHE = 20_000
 _VERSION = 2  # bump when token output changes: persisted indexes are rebuilt
 
 #: Question words, function words and pronouns: removed from questions, and they break bigram runs.
@@ -185,6 +186,7 @@ class Tokenizer:
         # Caches per distinct word: its kind and what it adds to a bigram run.
         self._kinds: dict[str, int] = {}
         self._run_form: dict[str, str] = {}
+        self._normalized: dict[str, str] = {}
         self.user_words = list(read_userdict(userdict)) if userdict else []
         for word, freq, tag in self.user_words:
             self._jieba.add_word(word, freq, tag)
@@ -199,6 +201,16 @@ class Tokenizer:
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
         return str(self._t2s.convert(text.lower()))
+
+    def normalize_cached(self, text: str) -> str:
+        """``normalize`` with a bounded memory: answering a question normalises the same paragraphs often."""
+        cache = self._normalized
+        found = cache.get(text)
+        if found is None:
+            if len(cache) >= _NORMALIZE_CACHE:
+                cache.clear()
+            found = cache[text] = self.normalize(text)
+        return found
 
     def cut(self, normalized: str) -> list[str]:
         """jieba's precise mode without HMM on already normalised text."""
