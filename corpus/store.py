@@ -360,9 +360,23 @@ class Store:
             for r in rows:
                 article = articles.get(r[1])
                 if article is None:
-                    fields = r[5:]
+                    f = r[5:]
                     article = articles[r[1]] = Article(
-                        *fields[:12], tuple(json.loads(fields[12])), *fields[13:]
+                        f[0],
+                        f[1],
+                        f[2],
+                        f[3],
+                        f[4],
+                        f[5],
+                        f[6],
+                        f[7],
+                        f[8],
+                        f[9],
+                        f[10],
+                        f[11],
+                        tuple(json.loads(f[12])),
+                        f[13],
+                        f[14],
                     )
                 out[r[0]] = (Paragraph(*r[:5]), article)
         return out
