@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -18,8 +19,8 @@ from . import messages as msg
 from .chat import run_chat
 from .config import ConfigError, Settings, load_settings
 from .evaluate import EvalInputError, evaluate, load_queries
-from .render import answer_json, render_telegram, render_terminal
-from .service import NewsService, QuestionTooLong, open_store, utc_now
+from .render import answer_json, digest_json, digest_text, render_telegram, render_terminal
+from .service import NewsService, QuestionTooLong, open_store, parse_day, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,15 @@ def _parser() -> argparse.ArgumentParser:
         "a conversation in the terminal (what `make run` starts without a token)",
         "newsbot chat",
     )
+
+    p = command(
+        "digest",
+        cmd_digest,
+        "the topics of a day with their key sentences",
+        "newsbot digest --date yesterday",
+    )
+    p.add_argument("--date", default="today", help="YYYY-MM-DD, today or yesterday (in NEWSBOT_TIMEZONE)")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(
         "run",
@@ -453,6 +463,22 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     service = NewsService.open(settings)
     with service.store:
         run_chat(service, sys.stdin, sys.stdout, color=sys.stdout.isatty())
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    day = parse_day(args.date, dt.datetime.now(settings.tz).date())
+    if day is None:
+        raise CliError(f"--date {args.date!r} is not YYYY-MM-DD, today or yesterday")
+    service = NewsService.open(settings)
+    with service.store:
+        digest = service.digest_of_day(day)
+    if args.json:
+        print_json(digest_json(digest))
+    elif digest.empty:
+        print(msg.DIGEST_EMPTY.format(day=day.isoformat()))
+    else:
+        print(digest_text(digest, msg.DIGEST_TITLE.format(day=day.isoformat())))
     return 0
 
 

@@ -44,7 +44,8 @@ HELP = (
     "• 回答下方的按钮：「更多」看下一页，「全文」读整篇文章，👍/👎 告诉我回答是否有用\n"
     "• /latest 最新文章 · /article 编号 阅读全文\n"
     "• 群组里：/ask 问题，或 @我 提问，或回复我的消息\n"
-    "• 在任意聊天输入 @{username} 问题，可以直接引用段落"
+    "• 在任意聊天输入 @{username} 问题，可以直接引用段落\n"
+    "• /digest 今日摘要 · /subscribe 08:00 关键词 订阅每日摘要 · /trend 关键词 看趋势"
 )
 EXAMPLES = (
     "象州县投入多少钱加强实体平台建设？",
@@ -81,4 +82,38 @@ COMMANDS = (
     ("ask", "提问：/ask 问题"),
     ("latest", "最新文章"),
     ("article", "阅读全文：/article 编号"),
+    ("digest", "今日摘要：/digest [今天|昨天|日期]"),
+    ("subscribe", "订阅每日摘要：/subscribe [HH:MM] [关键词]"),
+    ("subscriptions", "查看和修改订阅"),
+    ("unsubscribe", "取消订阅"),
+    ("trend", "关键词趋势图：/trend 关键词"),
 )
+
+# --- digests ------------------------------------------------------------------------------------------
+DIGEST_TITLE = "📰 {day} 新闻摘要"
+DIGEST_SCHEDULED_TITLE = "📰 {day} 新闻摘要（订阅 #{id}{keywords}）"
+DIGEST_TOPIC = "{n}. {name}"
+DIGEST_OTHER = "其他"
+DIGEST_MORE_ARTICLES = "……等 {n} 篇"
+DIGEST_EMPTY = "{day} 没有文章。"
+DIGEST_USAGE = "用法：/digest [今天|昨天|YYYY-MM-DD]"
+DIGEST_BAD_DAY = "看不懂日期「{text}」。用法：/digest [今天|昨天|YYYY-MM-DD]"
+DIGEST_CONTINUED = "（续）"
+SUBSCRIBE_USAGE = "用法：/subscribe [HH:MM] [关键词 …]，例如 /subscribe 08:00 工会 清淤"
+SUBSCRIBED = "已订阅 #{id}：每天 {at} 发送{what}。/subscriptions 查看或修改。"
+SUBSCRIBED_ALL = "全部话题的摘要"
+SUBSCRIBED_KEYWORDS = "与「{keywords}」有关的摘要"
+SUBSCRIBE_LIMIT = "每个聊天最多 {limit} 个订阅。请先用 /unsubscribe 取消一个。"
+SUBSCRIBE_BAD_TIME = "时间「{text}」不对，请用 24 小时制 HH:MM，例如 08:00。"
+SUBSCRIBE_GROUP_ADMINS = "在群组里，只有群管理员可以管理订阅。"
+SUBSCRIPTIONS_NONE = "还没有订阅。用 /subscribe [HH:MM] [关键词] 订阅每日摘要。"
+SUBSCRIPTIONS_HEADER = "<b>订阅</b>"
+SUBSCRIPTION_LINE = "#{id} · 每天 {at} · {what}"
+SUBSCRIPTION_DELETE = "🗑 #{id}"
+SUBSCRIPTION_TIME = "#{id} 改为 {at}"
+UNSUBSCRIBED = "已取消订阅 {ids}。"
+UNSUBSCRIBE_NONE = "没有找到这个订阅。/subscriptions 查看全部。"
+SUBSCRIPTION_MOVED = "订阅 #{id} 改为每天 {at}。"
+TREND_USAGE = "用法：/trend 关键词 [30|90]"
+TREND_CAPTION = "「{keyword}」近 {days} 天每日提及的文章数（{first} 至 {last}），共 {total} 篇。"
+TREND_NONE = "近 {days} 天没有文章提到「{keyword}」。"

@@ -11,10 +11,12 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from corpus import Article
 from retrieval.compose import Answer, Passage, Source
+from retrieval.digest import Digest, DigestArticle
 
 from . import messages as msg
 
@@ -23,6 +25,9 @@ __all__ = [
     "answer_from_json",
     "answer_json",
     "article_pages",
+    "digest_json",
+    "digest_messages",
+    "digest_text",
     "render_telegram",
     "render_terminal",
     "strip_tags",
@@ -305,3 +310,82 @@ def _pieces(text: str, limit: int) -> list[str]:
         if sentence:
             out.append(sentence)
     return out
+
+
+def digest_messages(digest: Digest, title: str, limit: int = TELEGRAM_LIMIT) -> list[tuple[str, list[int]]]:
+    """A digest as Telegram HTML messages split at topic boundaries, each with the article ids it shows."""
+    blocks: list[tuple[str, list[int]]] = []
+    for n, topic in enumerate(digest.topics, start=1):
+        blocks.append(
+            _digest_block(msg.DIGEST_TOPIC.format(n=n, name=topic.name), topic.articles, topic.size)
+        )
+    if digest.other:
+        blocks.append(_digest_block(msg.DIGEST_OTHER, digest.other, len(digest.other)))
+    head = f"<b>{_esc(title)}</b>"
+    messages: list[tuple[str, list[int]]] = []
+    text, ids = head, list[int]()
+    for block, block_ids in blocks:
+        if telegram_length(text + "\n\n" + block) > limit and ids:
+            messages.append((text, ids))
+            text, ids = f"<b>{_esc(title)}{msg.DIGEST_CONTINUED}</b>", []
+        while telegram_length(text + "\n\n" + block) > limit:  # one topic longer than a message
+            block = block[: block.rfind("\n")] if "\n" in block else block[: limit // 2]
+        text += "\n\n" + block
+        ids += block_ids
+    messages.append((text, ids))
+    return messages
+
+
+def _digest_block(name: str, articles: Sequence[DigestArticle], size: int) -> tuple[str, list[int]]:
+    lines = [f"<b>{_esc(name)}</b>"]
+    for a in articles:
+        line = f"• <b>{_esc(a.headline or msg.NO_TITLE)}</b> #{a.article_id}"
+        if a.sentence:
+            line += f"\n  {_esc(a.sentence)}"
+        lines.append(line)
+    if size > len(articles):
+        lines.append(_esc(msg.DIGEST_MORE_ARTICLES.format(n=size)))
+    return "\n".join(lines), [a.article_id for a in articles]
+
+
+def digest_text(digest: Digest, title: str) -> str:
+    """A digest for the terminal."""
+    lines = [title, ""]
+    for n, topic in enumerate(digest.topics, start=1):
+        lines.append(msg.DIGEST_TOPIC.format(n=n, name=topic.name))
+        for a in topic.articles:
+            lines.append(f"  • {a.headline or msg.NO_TITLE}  #{a.article_id}")
+            if a.sentence:
+                lines.append(f"    {a.sentence}")
+        if topic.size > len(topic.articles):
+            lines.append("  " + msg.DIGEST_MORE_ARTICLES.format(n=topic.size))
+        lines.append("")
+    if digest.other:
+        lines.append(msg.DIGEST_OTHER)
+        lines += [f"  • {a.headline or msg.NO_TITLE}  #{a.article_id}" for a in digest.other]
+    return "\n".join(lines).rstrip()
+
+
+def digest_json(digest: Digest) -> dict[str, Any]:
+    def article(a: DigestArticle) -> dict[str, Any]:
+        return {
+            "article_id": a.article_id,
+            "external_id": a.external_id,
+            "headline": a.headline,
+            "date": a.date,
+            "sentence": a.sentence,
+        }
+
+    return {
+        "day": digest.title_day,
+        "topics": [
+            {
+                "name": t.name,
+                "keywords": list(t.keywords),
+                "salience": round(t.salience, 3),
+                "articles": [article(a) for a in t.articles],
+            }
+            for t in digest.topics
+        ],
+        "other": [article(a) for a in digest.other],
+    }

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from corpus import Article, Store, ingest_paths, sample_paths
+from corpus.state import Subscription, Subscriptions
 from retrieval.bm25 import BM25Params
-from retrieval.compose import Answer, ComposeOptions, compose_answer
+from retrieval.compose import Answer, ComposeOptions, compose_answer, relevant_hits
+from retrieval.digest import Digest, build_digest
+from retrieval.index import day_number
 from retrieval.search import Searcher
 from retrieval.tokenize import Tokenizer, default_userdict
 
 from .config import Settings
 
-__all__ = ["NewsService", "QuestionTooLong", "open_store", "utc_now"]
+__all__ = ["NewsService", "QuestionTooLong", "open_store", "parse_day", "utc_now"]
 
 log = logging.getLogger(__name__)
 _HITS = 30  # paragraphs ranked per question: enough for three pages after de-duplication
+_KEYWORD_HITS = 500  # paragraphs a keyword subscription is matched against
+LOOKBACK_DAYS = 7  # a scheduled digest covers what was ingested this long ago at most
 
 
 def utc_now() -> str:
-    import datetime as dt
-
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def open_store(settings: Settings, *, seed: bool = True) -> Store:
@@ -32,6 +40,19 @@ def open_store(settings: Settings, *, seed: bool = True) -> Store:
         report = ingest_paths(store, sample_paths(), now=utc_now())
         log.info("empty database: ingested the bundled sample (%d articles)", report.articles)
     return store
+
+
+def parse_day(text: str, today: dt.date) -> dt.date | None:
+    """A day from what people type: YYYY-MM-DD, today/今天, yesterday/昨天 (None when unreadable)."""
+    word = text.strip().lower()
+    if word in ("", "today", "今天", "今日"):
+        return today
+    if word in ("yesterday", "昨天", "昨日"):
+        return today - dt.timedelta(days=1)
+    try:
+        return dt.date.fromisoformat(word.replace("/", "-"))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,67 @@ class NewsService:
 
     def latest(self, n: int = 10) -> list[Article]:
         return self.store.articles(limit=n)
+
+    # --- digests ------------------------------------------------------------------------------------------
+
+    def day_bounds(self, day: dt.date) -> tuple[str, str]:
+        """Local midnight to midnight of ``day`` in the configured time zone, as UTC ISO strings."""
+        start = dt.datetime.combine(day, dt.time(0), tzinfo=self.settings.tz)
+        return _utc(start), _utc(start + dt.timedelta(days=1))
+
+    def digest_of_day(self, day: dt.date) -> Digest:
+        """The topics of a day: articles dated ``day``, and undated ones ingested that (local) day."""
+        start, end = self.day_bounds(day)
+        articles = self.store.articles_of_day(day.isoformat(), start, end)
+        return build_digest(day.isoformat(), articles, self.searcher.tokenizer, self.searcher.index)
+
+    def digest_for(
+        self, subscription: Subscription, now: dt.datetime, keyword_cache: dict[str, list[int]] | None = None
+    ) -> tuple[Digest, list[int]]:
+        """A subscription's next scheduled digest and every article it covers.
+
+        Covered: what was ingested since the subscription began (at most ``LOOKBACK_DAYS`` ago) and this
+        subscription has not received yet, so an article ingested late for a past day goes into the next
+        digest; with keywords, only the articles that pass the same relevance test as questions.
+        """
+        since = max(subscription.created_at, _utc(now - dt.timedelta(days=LOOKBACK_DAYS)))
+        candidates = Subscriptions(self.store).undelivered(subscription.id, since)
+        if subscription.keywords and candidates:
+            cache = {} if keyword_cache is None else keyword_cache  # one search per keyword set per broadcast
+            if subscription.keywords not in cache:
+                cache[subscription.keywords] = self.matching_articles(subscription.keywords)
+            candidates = sorted(set(candidates) & set(cache[subscription.keywords]))
+        day = now.astimezone(self.settings.tz).date().isoformat()
+        articles = self.store.articles_by_ids(candidates)
+        return build_digest(day, articles, self.searcher.tokenizer, self.searcher.index), candidates
+
+    def matching_articles(self, keywords: str) -> list[int]:
+        """Articles any of the (space-separated) keywords finds through retrieval and the answers' relevance
+        test: a keyword is asked like a question, and what it finds counts."""
+        tokenizer, index = self.searcher.tokenizer, self.searcher.index
+        found: set[int] = set()
+        for keyword in dict.fromkeys(keywords.split()):
+            result = self.searcher.search(keyword, k=_KEYWORD_HITS, second_stage=False)
+            found.update(
+                h.article.id
+                for h in relevant_hits(keyword, result, tokenizer, index, self.options.min_coverage)
+            )
+        return sorted(found)
+
+    def trend(self, keyword: str, days: int, today: dt.date) -> list[tuple[dt.date, int]]:
+        """Articles mentioning ``keyword`` per day over the ``days`` days ending ``today`` (or ending on the
+        newest day with articles, when the archive stops earlier)."""
+        counts = self.searcher.index.articles_per_day(self.searcher.tokenizer.query_terms(keyword))
+        last_day = self.store.stats()["last_day"]
+        end = min(today, dt.date.fromisoformat(last_day)) if last_day else today
+        first = end - dt.timedelta(days=days - 1)
+        return [
+            (
+                first + dt.timedelta(days=i),
+                counts.get(day_number((first + dt.timedelta(days=i)).isoformat()), 0),
+            )
+            for i in range(days)
+        ]
 
     def refresh(self) -> None:
         """Pick up articles ingested since the index was opened (by this or another process)."""

@@ -5,6 +5,7 @@ to answer sessions kept in SQLite (so they work after a restart):
 
     p:<token>:<page>    a page of an answer          f:<token>:<+|->   feedback on an answer
     a:<article>:<page>  a page of a whole article    q:<n>             an example question from /start
+    s:d:<sub>           end a digest subscription    s:t:<sub>:<HHMM>  move it to another time
 
 Work that touches the disk for long (ingesting an upload, reloading the index) runs in a thread with its
 own database connection; the event loop keeps answering meanwhile.
@@ -26,6 +27,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -34,7 +36,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import MessageEntityType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -50,19 +52,16 @@ from telegram.ext import (
 )
 
 from corpus import Store, ingest_file
-from corpus.state import BotState
+from corpus.state import BotState, Subscriptions
 from retrieval.compose import Answer
 
 from . import messages as msg
+from .broadcast import Broadcaster, article_buttons
+from .charts import trend_png
 from .config import Settings
 from .limits import RateLimiter
-from .render import (
-    answer_from_json,
-    answer_json,
-    article_pages,
-    render_telegram,
-)
-from .service import NewsService, QuestionTooLong, utc_now
+from .render import answer_from_json, answer_json, article_pages, digest_messages, render_telegram
+from .service import NewsService, QuestionTooLong, parse_day, utc_now
 
 __all__ = ["BotRuntime", "build_application", "run_bot"]
 
@@ -85,6 +84,7 @@ class BotRuntime:
     state: BotState
     limiter: RateLimiter
     clock: Callable[[], float] = time.monotonic
+    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     username: str = ""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -125,15 +125,21 @@ def build_application(
     if not polling:
         builder = builder.updater(None)
     app = builder.build()
-    app.bot_data["runtime"] = BotRuntime(
+    runtime = BotRuntime(
         settings, service, BotState(service.store), RateLimiter(settings.rate_limit_per_minute)
     )
+    app.bot_data["runtime"] = runtime
     only_new = filters.UpdateType.MESSAGE  # edits of old questions are not answered again
     app.add_handler(CommandHandler("start", on_start, filters=only_new))
     app.add_handler(CommandHandler("help", on_help, filters=only_new))
     app.add_handler(CommandHandler("ask", on_ask_command, filters=only_new))
     app.add_handler(CommandHandler("latest", on_latest, filters=only_new))
     app.add_handler(CommandHandler("article", on_article_command, filters=only_new))
+    app.add_handler(CommandHandler("digest", on_digest, filters=only_new))
+    app.add_handler(CommandHandler("subscribe", on_subscribe, filters=only_new))
+    app.add_handler(CommandHandler("subscriptions", on_subscriptions, filters=only_new))
+    app.add_handler(CommandHandler("unsubscribe", on_unsubscribe, filters=only_new))
+    app.add_handler(CommandHandler("trend", on_trend, filters=only_new))
     app.add_handler(CommandHandler("stats", on_stats, filters=only_new))
     app.add_handler(CommandHandler("reload", on_reload, filters=only_new))
     app.add_handler(MessageHandler(only_new & filters.ChatType.PRIVATE & filters.Document.ALL, on_document))
@@ -189,6 +195,211 @@ async def _refresh_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 def _refresh_index(settings: Settings, service: NewsService) -> None:
     with Store(settings.db) as store:
         service.searcher.manager.refresh(store)
+
+
+# --- digests -----------------------------------------------------------------------------------------
+
+
+def schedule_digests(app: Application[Any, Any, Any, Any, Any, Any], at: str) -> None:
+    """A daily job at local ``at`` (HH:MM) that sends the digests of every subscription due then."""
+    if app.job_queue is None:
+        return
+    name = f"digest-{at}"
+    if app.job_queue.get_jobs_by_name(name):
+        return
+    runtime: BotRuntime = app.bot_data["runtime"]
+    hour, minute = (int(x) for x in at.split(":"))
+    app.job_queue.run_daily(
+        _digest_job, dt.time(hour, minute, tzinfo=runtime.settings.tz), data=at, name=name
+    )
+
+
+def broadcaster(context: ContextTypes.DEFAULT_TYPE) -> Broadcaster:
+    runtime = _runtime(context)
+
+    async def send(chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+    return Broadcaster(
+        runtime.service, send, per_second=runtime.settings.broadcast_per_second, now=runtime.now
+    )
+
+
+async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    at = str(context.job.data) if context.job else ""
+    report = await broadcaster(context).run(at)
+    log.info(
+        "digests at %s: %d sent, %d empty, %d blocked, %d failed",
+        at,
+        report.sent,
+        report.empty,
+        report.blocked,
+        report.failed,
+    )
+
+
+async def _resume_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    report = await broadcaster(context).resume()
+    if report.sent or report.failed:
+        log.info("resumed digests: %d sent, %d failed", report.sent, report.failed)
+
+
+async def on_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    message = update.effective_message
+    if message is None:
+        return
+    text = " ".join(context.args or [])
+    day = parse_day(text, runtime.now().astimezone(runtime.settings.tz).date())
+    if day is None:
+        await message.reply_text(html.escape(msg.DIGEST_BAD_DAY.format(text=text[:20])))
+        return
+    digest = runtime.service.digest_of_day(day)
+    if digest.empty:
+        await message.reply_text(msg.DIGEST_EMPTY.format(day=day.isoformat()))
+        return
+    for text_part, ids in digest_messages(digest, msg.DIGEST_TITLE.format(day=day.isoformat())):
+        await message.reply_text(text_part, reply_markup=article_buttons(ids))
+
+
+async def _may_manage_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In groups only the group's administrators (or the bot's admins) manage its subscriptions."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return False
+    if chat.type == ChatType.PRIVATE or _runtime(context).is_admin(user.id):
+        return True
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    if member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
+        return True
+    if update.effective_message:
+        await update.effective_message.reply_text(msg.SUBSCRIBE_GROUP_ADMINS)
+    return False
+
+
+_TIME = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+
+
+async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not await _may_manage_subscriptions(update, context):
+        return
+    args = list(context.args or [])
+    at = runtime.settings.digest_default_time
+    if args and (_TIME.match(args[0]) or args[0][:1].isdigit()):
+        m = _TIME.match(args.pop(0))
+        if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+            await message.reply_text(
+                html.escape(msg.SUBSCRIBE_BAD_TIME.format(text=(context.args or [""])[0][:10]))
+            )
+            return
+        at = f"{int(m.group(1)):02d}:{m.group(2)}"
+    keywords = " ".join(dict.fromkeys(a.strip()[:30] for a in args if a.strip()))[:200]
+    subs = Subscriptions(runtime.service.store)
+    if len(subs.of_chat(chat.id)) >= runtime.settings.max_subscriptions_per_chat:
+        await message.reply_text(
+            msg.SUBSCRIBE_LIMIT.format(limit=runtime.settings.max_subscriptions_per_chat)
+        )
+        return
+    sub = subs.add(chat.id, at, keywords, utc_now())
+    schedule_digests(context.application, at)
+    what = msg.SUBSCRIBED_KEYWORDS.format(keywords=keywords) if keywords else msg.SUBSCRIBED_ALL
+    await message.reply_text(html.escape(msg.SUBSCRIBED.format(id=sub.id, at=at, what=what)))
+
+
+async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    text, markup = _subscriptions_view(runtime, chat.id)
+    await message.reply_text(text, reply_markup=markup)
+
+
+def _subscriptions_view(runtime: BotRuntime, chat_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    subs = Subscriptions(runtime.service.store).of_chat(chat_id)
+    if not subs:
+        return html.escape(msg.SUBSCRIPTIONS_NONE), None
+    lines = [msg.SUBSCRIPTIONS_HEADER]
+    rows = []
+    for sub in subs:
+        what = msg.SUBSCRIBED_KEYWORDS.format(keywords=sub.keywords) if sub.keywords else msg.SUBSCRIBED_ALL
+        lines.append(html.escape(msg.SUBSCRIPTION_LINE.format(id=sub.id, at=sub.at, what=what)))
+        row = [InlineKeyboardButton(msg.SUBSCRIPTION_DELETE.format(id=sub.id), callback_data=f"s:d:{sub.id}")]
+        for at in ("07:00", "12:00", "20:00"):
+            if at != sub.at:
+                row.append(
+                    InlineKeyboardButton(
+                        msg.SUBSCRIPTION_TIME.format(id=sub.id, at=at),
+                        callback_data=f"s:t:{sub.id}:{at.replace(':', '')}",
+                    )
+                )
+        rows.append(row)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not await _may_manage_subscriptions(update, context):
+        return
+    subs = Subscriptions(runtime.service.store)
+    mine = subs.of_chat(chat.id)
+    wanted = [a.lstrip("#") for a in (context.args or [])]
+    chosen = mine if not wanted or wanted == ["all"] else [s for s in mine if str(s.id) in wanted]
+    if not chosen:
+        await message.reply_text(msg.UNSUBSCRIBE_NONE)
+        return
+    for sub in chosen:
+        subs.end(sub.id, "unsubscribed")
+    await message.reply_text(msg.UNSUBSCRIBED.format(ids="、".join(f"#{s.id}" for s in chosen)))
+
+
+async def on_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime = _runtime(context)
+    message = update.effective_message
+    if message is None:
+        return
+    args = list(context.args or [])
+    days = 30
+    if args and args[-1] in ("30", "90"):
+        days = int(args.pop())
+    keyword = " ".join(args).strip()[:50]
+    if not keyword:
+        await message.reply_text(msg.TREND_USAGE)
+        return
+    series = runtime.service.trend(keyword, days, runtime.now().astimezone(runtime.settings.tz).date())
+    total = sum(c for _, c in series)
+    if not total:
+        await message.reply_text(html.escape(msg.TREND_NONE.format(days=days, keyword=keyword)))
+        return
+    png = await asyncio.to_thread(trend_png, series)
+    caption = msg.TREND_CAPTION.format(
+        keyword=keyword, days=days, first=series[0][0], last=series[-1][0], total=total
+    )
+    await message.reply_photo(png, caption=html.escape(caption))
+
+
+async def _subscription_button(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, data: str) -> None:
+    runtime = _runtime(context)
+    message = query.message if isinstance(query.message, Message) else None
+    parts = data.split(":")
+    subs = Subscriptions(runtime.service.store)
+    sub = subs.get(int(parts[2])) if len(parts) >= 3 and parts[2].isdigit() else None
+    if message is None or sub is None or not sub.active or sub.chat_id != message.chat.id:
+        await query.answer(msg.SESSION_EXPIRED, show_alert=True)
+        return
+    if parts[1] == "d":
+        subs.end(sub.id, "unsubscribed")
+        await query.answer(msg.UNSUBSCRIBED.format(ids=f"#{sub.id}"))
+    elif parts[1] == "t" and len(parts) == 4 and re.fullmatch(r"\d{4}", parts[3]):
+        at = f"{parts[3][:2]}:{parts[3][2:]}"
+        subs.set_time(sub.id, at)
+        schedule_digests(context.application, at)
+        await query.answer(msg.SUBSCRIPTION_MOVED.format(id=sub.id, at=at))
+    text, markup = _subscriptions_view(runtime, message.chat.id)
+    await _edit(message, text, markup)
 
 
 # --- questions ---------------------------------------------------------------------------------------
@@ -475,6 +686,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     runtime = _runtime(context)
+    if (query.data or "").startswith("s:"):
+        await _subscription_button(query, context, query.data or "")
+        return
     match = _CALLBACK.match(query.data or "")
     message = query.message if isinstance(query.message, Message) else None
     if match is None or message is None:

@@ -129,7 +129,8 @@ def _v2(db: sqlite_utils.Database) -> None:
         CREATE TABLE digest_runs (
             subscription_id INTEGER NOT NULL,
             run_key TEXT NOT NULL,
-            status TEXT NOT NULL,
+            status TEXT NOT NULL,               -- pending, sent, empty, failed
+            parts_sent INTEGER NOT NULL DEFAULT 0,  -- messages of a long digest already delivered
             attempts INTEGER NOT NULL DEFAULT 0,
             updated_at TEXT NOT NULL,
             PRIMARY KEY (subscription_id, run_key)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .store import Store
 
-__all__ = ["BotState", "Session"]
+__all__ = ["BotState", "Session", "Subscription", "Subscriptions"]
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,152 @@ class BotState:
                 "SELECT count(DISTINCT chat_id) FROM subscriptions WHERE active = 1"
             ).fetchone()[0]
         )
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    chat_id: int
+    at: str  # HH:MM local time
+    keywords: str  # space-separated; empty for every topic
+    created_at: str
+    active: bool
+
+
+_SUBSCRIPTION = "SELECT id, chat_id, at, keywords, created_at, active FROM subscriptions"
+
+
+class Subscriptions:
+    """Digest subscriptions and their delivery state (same connection rules as ``BotState``)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.conn = store.db.conn
+
+    def add(self, chat_id: int, at: str, keywords: str, now: str) -> Subscription:
+        with self.store.lock:
+            cur = self.conn.execute(
+                "INSERT INTO subscriptions (chat_id, at, keywords, created_at) VALUES (?, ?, ?, ?)",
+                (chat_id, at, keywords, now),
+            )
+            self.conn.commit()
+        return Subscription(int(cur.lastrowid or 0), chat_id, at, keywords, now, True)
+
+    def get(self, subscription_id: int) -> Subscription | None:
+        row = self.conn.execute(f"{_SUBSCRIPTION} WHERE id = ?", (subscription_id,)).fetchone()
+        return _subscription(row) if row else None
+
+    def of_chat(self, chat_id: int) -> list[Subscription]:
+        rows = self.conn.execute(f"{_SUBSCRIPTION} WHERE chat_id = ? AND active = 1 ORDER BY id", (chat_id,))
+        return [_subscription(r) for r in rows]
+
+    def active(self, at: str | None = None) -> list[Subscription]:
+        if at is None:
+            rows = self.conn.execute(f"{_SUBSCRIPTION} WHERE active = 1 ORDER BY id")
+        else:
+            rows = self.conn.execute(f"{_SUBSCRIPTION} WHERE active = 1 AND at = ? ORDER BY id", (at,))
+        return [_subscription(r) for r in rows]
+
+    def times(self) -> list[str]:
+        """The distinct HH:MM of active subscriptions."""
+        return [
+            r[0]
+            for r in self.conn.execute("SELECT DISTINCT at FROM subscriptions WHERE active = 1 ORDER BY at")
+        ]
+
+    def end(self, subscription_id: int, reason: str) -> None:
+        with self.store.lock:
+            self.conn.execute(
+                "UPDATE subscriptions SET active = 0, ended_reason = ? WHERE id = ?",
+                (reason, subscription_id),
+            )
+            self.conn.commit()
+
+    def set_time(self, subscription_id: int, at: str) -> None:
+        with self.store.lock:
+            self.conn.execute("UPDATE subscriptions SET at = ? WHERE id = ?", (at, subscription_id))
+            self.conn.commit()
+
+    # --- scheduled runs -------------------------------------------------------------------------------
+
+    def plan(self, run_key: str, subscription_ids: list[int], now: str) -> None:
+        """Record a scheduled digest for each subscription (once: planning twice changes nothing)."""
+        with self.store.lock:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO digest_runs (subscription_id, run_key, status, updated_at) "
+                "VALUES (?, ?, 'pending', ?)",
+                [(sid, run_key, now) for sid in subscription_ids],
+            )
+            self.conn.commit()
+
+    def pending(self) -> list[tuple[int, str, int, int]]:
+        """(subscription, run key, parts sent, attempts) of every digest planned but not finished, oldest first."""
+        rows = self.conn.execute(
+            "SELECT r.subscription_id, r.run_key, r.parts_sent, r.attempts FROM digest_runs r "
+            "JOIN subscriptions s ON s.id = r.subscription_id "
+            "WHERE r.status = 'pending' AND s.active = 1 ORDER BY r.run_key, r.subscription_id"
+        )
+        return [(int(a), str(b), int(c), int(d)) for a, b, c, d in rows]
+
+    def part_sent(self, subscription_id: int, run_key: str, parts: int, now: str) -> None:
+        """Record that the first ``parts`` messages of a digest went out (a resumed run skips them)."""
+        with self.store.lock:
+            self.conn.execute(
+                "UPDATE digest_runs SET parts_sent = ?, updated_at = ? WHERE subscription_id = ? AND run_key = ?",
+                (parts, now, subscription_id, run_key),
+            )
+            self.conn.commit()
+
+    def attempt(self, subscription_id: int, run_key: str, now: str) -> None:
+        with self.store.lock:
+            self.conn.execute(
+                "UPDATE digest_runs SET attempts = attempts + 1, updated_at = ? WHERE subscription_id = ? AND run_key = ?",
+                (now, subscription_id, run_key),
+            )
+            self.conn.commit()
+
+    def finish(
+        self, subscription_id: int, run_key: str, status: str, article_ids: list[int], now: str
+    ) -> None:
+        """Mark a run done and its articles delivered, in one transaction: never half of it."""
+        with self.store.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, delivered_at) VALUES (?, ?, ?)",
+                    [(subscription_id, a, now) for a in article_ids],
+                )
+                self.conn.execute(
+                    "UPDATE digest_runs SET status = ?, updated_at = ? WHERE subscription_id = ? AND run_key = ?",
+                    (status, now, subscription_id, run_key),
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def status(self, subscription_id: int, run_key: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT status FROM digest_runs WHERE subscription_id = ? AND run_key = ?",
+            (subscription_id, run_key),
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def undelivered(self, subscription_id: int, ingested_since: str) -> list[int]:
+        """Articles ingested since ``ingested_since`` (UTC) that this subscription has not received."""
+        rows = self.conn.execute(
+            "SELECT a.id FROM articles a WHERE a.ingested_at >= ? AND NOT EXISTS "
+            "(SELECT 1 FROM deliveries d WHERE d.subscription_id = ? AND d.article_id = a.id) ORDER BY a.id",
+            (ingested_since, subscription_id),
+        )
+        return [int(r[0]) for r in rows]
+
+    def delivered(self, subscription_id: int) -> set[int]:
+        rows = self.conn.execute(
+            "SELECT article_id FROM deliveries WHERE subscription_id = ?", (subscription_id,)
+        )
+        return {int(r[0]) for r in rows}
+
+
+def _subscription(row: tuple[Any, ...]) -> Subscription:
+    return Subscription(int(row[0]), int(row[1]), str(row[2]), str(row[3]), str(row[4]), bool(row[5]))

@@ -63,6 +63,12 @@ class IndexRow:
     subtitle: str
     date: str | None
     source: str | None
+    ingested_at: str
+
+    @property
+    def day(self) -> str:
+        """The day the paragraph counts on: its article's date, else the (UTC) day it was ingested."""
+        return self.date or self.ingested_at[:10]
 
 
 @dataclass(frozen=True)
@@ -312,26 +318,39 @@ class Store:
         )
         return [self._article(r, with_paragraphs) for r in rows]
 
-    def articles_ingested_between(self, start: str, end: str) -> list[Article]:
-        """Articles whose ``ingested_at`` lies in [start, end) (UTC ISO strings), with paragraphs."""
+    def articles_of_day(self, day: str, start: str, end: str) -> list[Article]:
+        """Articles of a day, with paragraphs: dated ``day``, or undated and ingested in [start, end) (UTC).
+
+        The caller computes start and end from its time zone's midnight.
+        """
         rows = self.db.query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE ingested_at >= ? AND ingested_at < ? ORDER BY id",
-            [start, end],
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE date = ? "
+            "OR (date IS NULL AND ingested_at >= ? AND ingested_at < ?) ORDER BY id",
+            [day, start, end],
         )
         return [self._article(r, True) for r in rows]
 
-    def articles_dated(self, days: list[str]) -> list[Article]:
-        """Articles dated on any of ``days``, with paragraphs."""
-        if not days:
-            return []
-        rows = self.db.query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE date IN ({_marks(len(days))}) ORDER BY id", days
-        )
-        return [self._article(r, True) for r in rows]
+    def articles_by_ids(self, ids: list[int]) -> list[Article]:
+        """These articles with paragraphs, in id order (missing ids are left out)."""
+        out: list[Article] = []
+        for chunk in _chunks(sorted(set(ids)), 500):
+            rows = self.db.query(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({_marks(len(chunk))})", chunk
+            )
+            out.extend(self._article(r, True) for r in rows)
+        return sorted(out, key=lambda a: a.id)
 
-    def undated_articles(self) -> list[Article]:
-        rows = self.db.query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE date IS NULL ORDER BY id")
-        return [self._article(r, True) for r in rows]
+    def article_days(self, ids: list[int]) -> dict[int, str]:
+        """Each article's day: its date, else the UTC day it was ingested."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(sorted(set(ids)), 500):
+            out.update(
+                self.db.conn.execute(
+                    f"SELECT id, coalesce(date, substr(ingested_at, 1, 10)) FROM articles WHERE id IN ({_marks(len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
+        return out
 
     def _article(self, row: dict[str, Any], with_paragraphs: bool) -> Article:
         paragraphs: tuple[Paragraph, ...] = ()
@@ -390,7 +409,7 @@ class Store:
         last = after_id
         while True:
             rows = self.db.conn.execute(
-                "SELECT p.id, p.article_id, p.text, a.headline, a.kicker, a.subtitle, a.date, a.source "
+                "SELECT p.id, p.article_id, p.text, a.headline, a.kicker, a.subtitle, a.date, a.source, a.ingested_at "
                 "FROM paragraphs p JOIN articles a ON a.id = p.article_id WHERE p.id > ? ORDER BY p.id LIMIT ?",
                 (last, batch),
             ).fetchall()

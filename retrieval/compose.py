@@ -26,7 +26,17 @@ from .search import Hit, SearchResult
 from .sentences import split_sentences
 from .tokenize import Tokenizer
 
-__all__ = ["Answer", "ComposeOptions", "CorpusStats", "Passage", "Source", "compose_answer", "question_type"]
+__all__ = [
+    "Answer",
+    "ComposeOptions",
+    "CorpusStats",
+    "Passage",
+    "Source",
+    "compose_answer",
+    "key_sentence",
+    "question_type",
+    "relevant_hits",
+]
 
 NUMBER, PERSON, PLACE, TIME = "number", "person", "place", "time"
 _QUESTION_TYPES = (
@@ -153,6 +163,16 @@ def compose_answer(
     return Answer(question, True, tuple(passages), options.per_page, terms, coverage)
 
 
+def relevant_hits(
+    question: str, result: SearchResult, tokenizer: Tokenizer, stats: CorpusStats, min_coverage: float
+) -> list[Hit]:
+    """The hits that pass the relevance test answers use (keyword subscriptions filter with it too)."""
+    informative = list(dict.fromkeys(tokenizer.content_words(question)))
+    if not informative:
+        return []
+    return [h for h in result.hits if _coverage(informative, h, tokenizer, stats) >= min_coverage]
+
+
 # --- relevance --------------------------------------------------------------------------------------
 
 
@@ -275,6 +295,18 @@ def _best_window(
             if best is None or key > best:
                 best, best_span = key, (sentences[i][0], sentences[j][1])
     return best_span
+
+
+def key_sentence(
+    text: str, term_weights: dict[str, float], tokenizer: Tokenizer, limit: int
+) -> tuple[str, float]:
+    """The window of ``text`` (sentences, at most ``limit`` characters) that covers most term weight, with
+    … marks where it was trimmed, and the weight it covers. Digests use it to pick an article's line."""
+    norm = _Normalized(text, tokenizer)
+    start, end = _best_window(text, norm, term_weights, tokenizer, None, limit)
+    covered = sum(term_weights[t] for t in _terms_in(norm.slice(start, end), term_weights))
+    quote = ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+    return quote, covered
 
 
 def _terms_in(normalized: str, term_weights: dict[str, float]) -> set[str]:

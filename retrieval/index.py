@@ -117,6 +117,25 @@ class SearchIndex:
         i = self.vocab.get(token)
         return self.bm25.idf(i) if 0 <= i < self.n_terms else 0.0
 
+    def articles_per_day(self, tokens: Sequence[str]) -> dict[int, int]:
+        """For each day (``day_number``), how many live articles hold every one of ``tokens``."""
+        ids = self.term_ids(tokens)
+        if not ids or min(ids) < 0:
+            return {}
+        holding: npt.NDArray[np.int64] | None = None
+        for term in ids:
+            docs = np.concatenate(
+                [seg.postings(term)[0] for seg in self.bm25.segments] or [np.zeros(0, np.int32)]
+            )
+            docs = docs.astype(np.int64)
+            holding = docs if holding is None else np.intersect1d(holding, docs, assume_unique=True)
+        if holding is None or not holding.shape[0]:
+            return {}
+        holding = holding[~self.bm25.deleted[holding]]
+        pairs = np.unique(np.stack([self.day[holding].astype(np.int64), self.article_id[holding]]), axis=1)
+        days, counts = np.unique(pairs[0], return_counts=True)
+        return {int(d): int(c) for d, c in zip(days.tolist(), counts.tolist(), strict=True) if d != NO_DAY}
+
     def df(self, token: str) -> int:
         """How many live paragraphs hold ``token``."""
         i = self.vocab.get(token)
@@ -299,7 +318,7 @@ class IndexManager:
                     np.int64
                 ),
                 article_id=np.concatenate([index.article_id, [r.article_id for r in batch]]).astype(np.int64),
-                day=np.concatenate([index.day, [day_number(r.date) for r in batch]]).astype(np.int32),
+                day=np.concatenate([index.day, [day_number(r.day) for r in batch]]).astype(np.int32),
                 source=np.concatenate([index.source, codes]).astype(np.int32),
                 sources=tuple(sources),
                 max_paragraph_id=batch[-1].paragraph_id,

@@ -35,7 +35,7 @@ from .errors import IndexCorrupt
 __all__ = ["FORMAT", "FORMAT_VERSION", "SegmentFiles", "load_segment", "read_manifest", "write_segment"]
 
 FORMAT = "newsbot-bm25"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: undated paragraphs carry the day they were ingested
 _POSTING_ARRAYS = ("doc_len", "indptr", "docs", "tf")
 _DOC_ARRAYS = ("paragraph_id", "article_id", "day", "source")
 _TERM_ARRAYS = ("word_ids", "pairs", "pair_ids")
