@@ -34,8 +34,9 @@ HEADLINE_BOOST = 3
 # an article, unrelated stories stay below ~0.03 and stories on one subject score 0.07 and far above.
 MERGE_SIMILARITY = 0.07
 KEYWORDS_PER_ARTICLE = 20
-# Nouns, places, organisations, other proper nouns, verbal nouns, abbreviations, idioms, Latin words;
-# not person names (nr): a name is rarely what a reader calls a topic.
+# Nouns, places, organisations, other proper nouns, verbal nouns, abbreviations, idioms, Latin words.
+# Person names (nr) only when the dictionary has them (马拉松 is tagged nr there): a name guessed from
+# the text is rarely what a reader calls a topic.
 _NOUNISH = ("n", "ns", "nt", "nz", "vn", "j", "l", "eng")
 _SENTENCE_CHARS = 90
 
@@ -88,7 +89,11 @@ def article_keywords(article: Article, tokenizer: Tokenizer, stats: CorpusStats)
 
 
 def _nouns(text: str, tokenizer: Tokenizer) -> list[str]:
-    return [w for w, tag in tokenizer.tag_names(text) if len(w) >= 2 and tag in _NOUNISH]
+    return [
+        w
+        for w, tag in tokenizer.tag_names(text)
+        if len(w) >= 2 and (tag in _NOUNISH or (tag == "nr" and tokenizer.in_dictionary(w)))
+    ]
 
 
 def build_digest(
@@ -104,13 +109,14 @@ def build_digest(
     if not articles:
         return Digest(title_day, (), ())
     vectors = [article_keywords(a, tokenizer, stats) for a in articles]
-    groups = _cluster(vectors)
+    groups = _cluster([_pieces(v) for v in vectors])
     topics: list[tuple[int, float, Topic]] = []
     for members in groups:
         headline_words = {
             w: stats.weight(w) for i in members for w in _nouns(articles[i].headline, tokenizer)
         }
-        keywords = _topic_keywords([vectors[i] for i in members], headline_words)
+        texts = [_plain(articles[i], tokenizer) for i in members]
+        keywords = _topic_keywords([vectors[i] for i in members], headline_words, texts)
         salience = sum(sum(vectors[i].values()) for i in members)
         chosen = sorted(members, key=lambda i: (-sum(vectors[i].values()), articles[i].id))[:per_topic]
         weights = {k: stats.weight(k) for k in keywords}
@@ -133,6 +139,21 @@ def _entry(article: Article, weights: dict[str, float], tokenizer: Tokenizer) ->
         if score > best_score:
             best, best_score = sentence, score
     return DigestArticle(article.id, article.external_id, article.headline, article.day, best)
+
+
+def _pieces(vector: dict[str, float]) -> dict[str, float]:
+    """Keyword weights spread over the keywords' character bigrams, so that one subject segmented two ways
+    (马拉松 / 马拉松赛, 粮食 / 粮食部门) still matches."""
+    out: dict[str, float] = {}
+    for word, weight in vector.items():
+        grams = (
+            [word[i : i + 2] for i in range(len(word) - 1)]
+            if len(word) > 2 and not word.isascii()
+            else [word]
+        )
+        for g in grams:
+            out[g] = out.get(g, 0.0) + weight / len(grams)
+    return out
 
 
 def _cluster(vectors: list[dict[str, float]]) -> list[list[int]]:
@@ -168,19 +189,22 @@ def _cluster(vectors: list[dict[str, float]]) -> list[list[int]]:
     return [members[i] for i in range(n) if alive[i]]
 
 
-def _topic_keywords(vectors: list[dict[str, float]], headline_words: dict[str, float]) -> tuple[str, ...]:
-    """2–4 names for a topic: words its articles share, then its headlines' rarest nouns, then weight."""
-    total: dict[str, float] = {}
-    shared: Counter[str] = Counter()
+def _plain(article: Article, tokenizer: Tokenizer) -> str:
+    return tokenizer.normalize("\n".join([article.headline, *(p.text for p in article.paragraphs)]))
+
+
+def _topic_keywords(
+    vectors: list[dict[str, float]], headline_words: dict[str, float], texts: list[str]
+) -> tuple[str, ...]:
+    """2–4 names for a topic: words found in most of its articles first, then headline words, then weight."""
+    weight: dict[str, float] = dict(headline_words)
     for v in vectors:
         for k, w in v.items():
-            total[k] = total.get(k, 0.0) + w
-            shared[k] += 1
-    common = sorted((k for k in total if shared[k] > 1), key=lambda k: (-total[k], k))
-    titled = sorted(headline_words, key=lambda k: (-headline_words[k], k))[:2]
-    rest = sorted(total, key=lambda k: (-total[k], k))
+            weight[k] = weight.get(k, 0.0) + w
+    reach = {k: sum(k in t for t in texts) for k in weight}
+    ranked = sorted(weight, key=lambda k: (-reach[k], -(k in headline_words), -weight[k], k))
     names: list[str] = []
-    for k in [*common, *titled, *rest]:
+    for k in ranked:
         if any(k in n or n in k for n in names):
             continue  # 安吉县 and 安吉: one is enough
         names.append(k)

@@ -267,6 +267,10 @@ class Tokenizer:
         """The informative words of a text (no bigrams, no stop words), in order, with repeats."""
         return [w for w in self.words(text) if _WORDCHAR.search(w) and w not in STOPWORDS]
 
+    def in_dictionary(self, word: str) -> bool:
+        """Whether ``word`` is in the segmentation dictionary (not a name guessed by the HMM)."""
+        return bool(self._jieba.has_word(word))
+
     def tag_names(self, text: str) -> list[tuple[str, str]]:
         """Words with jieba part-of-speech tags (nr person, ns place, t time …), HMM on.
 
