@@ -121,7 +121,7 @@ def test_each_article_shows_a_verbatim_key_sentence(sample: NewsService) -> None
 def test_days_have_their_own_topics(tmp_path: Path) -> None:
     service = _service(tmp_path, _write(tmp_path))
     seen: list[set[str]] = []
-    for day, stories in STORIES.items():
+    for day in STORIES:
         digest = service.digest_of_day(dt.date.fromisoformat(day))
         assert len(digest.topics) == 2 and not digest.other
         for topic in digest.topics:
