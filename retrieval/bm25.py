@@ -18,6 +18,8 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -294,29 +296,115 @@ class BM25Index:
     def top(self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None = None) -> ScoredDocs:
         """The ``k`` best documents holding a query term (ties: lower document number first).
 
-        ``allowed`` is an optional mask over document numbers (date or source filters).
+        ``allowed`` is an optional mask over document numbers (date or source filters). Scores are the
+        full BM25 scores; most queries are answered without reading the long postings of common terms
+        (MaxScore, below), which is what keeps a million-paragraph index fast.
         """
-        cand, scores = self.score_docs(query)
-        if allowed is not None and cand.shape[0]:
-            pick = allowed[cand]
-            cand, scores = cand[pick], scores[pick]
+        pruned = self._top_maxscore(query, k, allowed) if self.params.variant != "l" and k > 0 else None
+        if pruned is not None:
+            cand, scores = pruned
+        else:
+            cand, scores = self.score_docs(query)
+            if allowed is not None and cand.shape[0]:
+                pick = allowed[cand]
+                cand, scores = cand[pick], scores[pick]
         if cand.shape[0] > k:
             part = np.argpartition(-scores, k - 1)[:k]
             cand, scores = cand[part], scores[part]
         order = np.lexsort((cand, -scores))
         return ScoredDocs(cand[order], scores[order])
 
-    def _term_scores(self, idf: float, tf: npt.NDArray[np.int32], docs: npt.NDArray[np.int32]) -> FloatArray:
+    def _top_maxscore(
+        self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None
+    ) -> tuple[IntArray, FloatArray] | None:
+        """Candidates with full scores, or None when pruning cannot decide (the caller scores everything).
+
+        A term adds at most ``idf * (k1 + 1)`` to any document (the tf part of Okapi and BM25+ is below
+        ``k1 + 1``). Terms are read in order of that bound, rare ones first. Once the k-th best score so far
+        exceeds the bounds of all unread terms together, no document they alone hold can reach the top k:
+        their postings are then only looked up for the candidates already found (binary search), never
+        read whole. Scores stay exact; only the order of additions differs from rank_bm25 (~1e-16).
+        """
+        terms = [t for t in query if 0 <= t < self.n_terms]
+        if len(terms) < 2:
+            return None
+        bounds = np.array([self._stats.idf[t] * (self.params.k1 + 1) for t in terms])
+        if (bounds < 0).any():
+            return None  # a negative idf breaks the bound arithmetic: score everything instead
+        order = np.argsort(-bounds, kind="stable")
+        rest_bound = np.concatenate([np.cumsum(bounds[order][::-1])[::-1][1:], [0.0]])
+        acc, seen = self._buffers()
+        fresh: list[npt.NDArray[np.int32]] = []  # documents in the order first touched: unique, unsorted
+        done: IntArray | None = None
+        for step, position in enumerate(order):
+            term = terms[position]
+            idf = self._stats.idf[term]
+            for seg in self.segments:
+                d, tf = seg.postings(term)
+                if d.shape[0]:
+                    acc[d] += self._term_scores(idf, tf, d)
+                    new = d[~seen[d]]
+                    seen[new] = True
+                    fresh.append(new)
+            if step + 1 == len(terms) or not fresh:
+                continue
+            cand = self._live(np.concatenate(fresh).astype(np.int64), allowed)
+            if cand.shape[0] < k:
+                continue
+            kth = np.partition(acc[cand], cand.shape[0] - k)[cand.shape[0] - k]
+            if kth > rest_bound[step]:
+                cand.sort()
+                for later in order[step + 1 :]:
+                    self._add_for(terms[later], cand, acc)
+                done = cand
+                break
+        every = np.concatenate(fresh).astype(np.int64) if fresh else np.zeros(0, dtype=np.int64)
+        cand = done if done is not None else self._live(every, allowed)
+        scores = acc[cand].copy()
+        acc[every] = 0.0
+        seen[every] = False
+        if self.params.variant == "plus":
+            scores += self._plus_offset(query)
+        return cand, scores
+
+    def _add_for(self, term: int, cand: IntArray, acc: FloatArray) -> None:
+        """Add a term's scores to ``acc`` for the candidate documents only (binary search in postings)."""
+        idf = self._stats.idf[term]
+        for seg in self.segments:
+            d, tf = seg.postings(term)
+            if not d.shape[0]:
+                continue
+            lo, hi = np.searchsorted(cand, [seg.first_doc, seg.first_doc + seg.n_docs])
+            mine = cand[lo:hi]
+            if not mine.shape[0]:
+                continue
+            pos = np.minimum(np.searchsorted(d, mine), d.shape[0] - 1)
+            hit = d[pos] == mine
+            if hit.any():
+                docs = mine[hit]
+                acc[docs] += self._term_scores(idf, tf[pos[hit]], docs)
+
+    def _live(self, docs: IntArray, allowed: npt.NDArray[np.bool_] | None) -> IntArray:
+        keep = ~self.deleted[docs]
+        if allowed is not None:
+            keep &= allowed[docs]
+        result: IntArray = docs[keep]
+        return result
+
+    def _term_scores(self, idf: float, tf: npt.NDArray[np.int32], docs: npt.NDArray[Any]) -> FloatArray:
         p = self.params
         q_freq = tf.astype(np.float64)
+        norm: FloatArray = self._stats.norm[docs]
+        scores: FloatArray
         if p.variant == "okapi":
-            return idf * (q_freq * (p.k1 + 1) / (q_freq + self._stats.norm[docs]))
-        if p.variant == "l":
-            ctd = q_freq / self._stats.norm[docs]
+            scores = idf * (q_freq * (p.k1 + 1) / (q_freq + norm))
+        elif p.variant == "l":
+            ctd = q_freq / norm
             delta = p.effective_delta
-            scores: FloatArray = idf * q_freq * (p.k1 + 1) * (ctd + delta) / (p.k1 + ctd + delta)
-            return scores
-        return idf * ((q_freq * (p.k1 + 1)) / (self._stats.norm[docs] + q_freq))
+            scores = idf * q_freq * (p.k1 + 1) * (ctd + delta) / (p.k1 + ctd + delta)
+        else:
+            scores = idf * ((q_freq * (p.k1 + 1)) / (norm + q_freq))
+        return scores
 
     def _plus_offset(self, query: Sequence[int]) -> float:
         # BM25+ gives idf * delta for every query term, held or not; _term_scores leaves it out so that
