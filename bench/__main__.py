@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from . import ingest, retrieval
+from . import ingest, load, retrieval
 
 
 def _sizes(text: str) -> list[int]:
@@ -23,7 +23,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("name", choices=["ingest", "retrieval"], help="which benchmark")
+    parser.add_argument("name", choices=["ingest", "retrieval", "load", "soak"], help="which benchmark")
+    parser.add_argument("--users", type=int, default=200, help="load: simulated users")
+    parser.add_argument("--per-user", type=int, default=5, help="load: questions each user sends at once")
+    parser.add_argument("--minutes", type=float, default=10.0, help="soak: how long")
     parser.add_argument("--paragraphs", type=int, default=100_000, help="ingest: generated corpus size")
     parser.add_argument(
         "--sizes", type=_sizes, default=[10_000, 100_000, 1_000_000], help="retrieval: corpus sizes"
@@ -43,6 +46,10 @@ def main() -> None:
     results: list[dict[str, Any]]
     if args.name == "ingest":
         results = [ingest.run(args.paragraphs, args.work)]
+    elif args.name == "load":
+        results = [load.run_load(args.users, args.per_user)]
+    elif args.name == "soak":
+        results = [load.run_soak(args.minutes)]
     else:
         results = retrieval.run(
             args.sizes, args.work, reference_max=args.reference_max, n_queries=args.queries

@@ -1,7 +1,7 @@
 """Retrieval benchmark: build, load, query and update the index at several corpus sizes.
 
 For each size it reports, in one run on the same tokens: ingest + segment + index throughput, top-10 query
-p50/p95 of our index, of ``rank_bm25`` (on a sample of queries: it is slow) and of ``bm25s`` when
+p50/p95 of our index, the whole ``ask`` (segment, retrieve, re-rank, compose, render), of ``rank_bm25`` (on a sample of queries: it is slow) and of ``bm25s`` when
 installed, with ratios; the time to load the persisted index and the peak RSS of a process serving it
 (measured in a fresh subprocess); the cost of adding one day's 1,000 paragraphs. Scores are checked to be
 rank_bm25's on the sampled queries.
@@ -24,9 +24,13 @@ from typing import Any
 
 import numpy as np
 
+from bot.config import load_settings
+from bot.render import render_telegram
+from bot.service import NewsService
 from corpus import Store, ingest_file
 from retrieval.doctokens import DocumentTokenizer
 from retrieval.index import IndexManager
+from retrieval.search import Searcher
 from retrieval.tokenize import Tokenizer, default_userdict
 
 from .corpusgen import write_jsonl
@@ -101,6 +105,11 @@ def run_size(
             )
             result["ours_search_ms_p50"], result["ours_search_ms_p95"] = _time_queries(
                 lambda q: manager.current.rank(tok.query_terms(q), 10), questions
+            )
+
+            service = NewsService(load_settings(env={}, db=str(db)), store, Searcher(store, manager))
+            result["ask_ms_p50"], result["ask_ms_p95"] = _time_queries(
+                lambda q: render_telegram(service.ask(q)), questions
             )
 
             ingest_file(store, extra, now=NOW)

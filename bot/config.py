@@ -47,6 +47,9 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     session_ttl_hours: int = 72
     query_log_days: int = 90
+    telegram_rate_limit: bool = (
+        True  # PTB's AIORateLimiter for Telegram's flood limits (off only in load tests)
+    )
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
@@ -152,7 +155,7 @@ def _convert(name: str, value: Any) -> Any:
             if isinstance(value, list):
                 return frozenset(int(v) for v in value)
             return frozenset(int(v) for v in str(value).replace(",", " ").split())
-        if name == "seed_sample":
+        if name in ("seed_sample", "telegram_rate_limit"):
             if isinstance(value, bool):
                 return value
             text = str(value).strip().lower()

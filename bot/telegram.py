@@ -113,10 +113,13 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # Telegram's flood limits (30/s overall, 20/min per group); a 429 waits retry_after and retries.
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
+        # Updates are handled concurrently: one slow upload or digest must not hold up everyone's answers.
+        .concurrent_updates(64)
     )
+    if settings.telegram_rate_limit:
+        # Telegram's flood limits (30/s overall, 20/min per group); a 429 waits retry_after and retries.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     if settings.bot_api_url:
         builder = builder.base_url(settings.bot_api_url)
         builder = builder.base_file_url(

@@ -1026,6 +1026,14 @@ class FakeBotAPI:
         with self._lock:
             return len(self._sent)
 
+    def forget(self) -> None:
+        """Drop every record and stored message (long soak runs: the fake's memory is not the bot's).
+        Take a new ``mark()`` afterwards."""
+        with self._lock:
+            self._sent.clear()
+            self._calls.clear()
+            self._messages.clear()
+
     def message(self, chat_id: int | str, message_id: int) -> dict[str, Any] | None:
         """Current state of a stored message (after edits), or None if unknown/deleted."""
         with self._lock:
