@@ -73,31 +73,37 @@ def ingest_file(
     path = Path(path)
     shown = name or str(path)
     key = key or str(path.resolve())
+    is_jsonl = shown.lower().endswith(_JSONL_SUFFIXES)
     try:
         size = path.stat().st_size
-        sha256 = _sha256(path)
+        if size == 0:
+            return _failed(shown, "skipped", "is empty")
+        if not is_jsonl and size > max_text_bytes:  # refused before a byte is read
+            return _failed(
+                shown,
+                "skipped",
+                f"is {size / 1e6:.0f} MB, over the {max_text_bytes / 1e6:.0f} MB limit for text "
+                "files; split it or convert it to JSON Lines, which is read line by line",
+            )
+        # JSON Lines are hashed as bytes and streamed; a text file is decoded first and hashed as text,
+        # so the same page saved in GBK and in UTF-8 is recognised as the same content.
+        raw = None if is_jsonl else path.read_bytes()
+        sha256 = _sha256(path) if raw is None else ""
     except OSError as exc:
         return _failed(shown, "skipped", f"cannot read: {exc.strerror or exc}")
-    if size == 0:
-        return _failed(shown, "skipped", "is empty")
-    same = store.file_by_hash(sha256)
-    if same is not None:
-        return FileResult(shown, "unchanged", same.articles, same.paragraphs)
     day = date_from_path(shown)
     problems: list[FileProblem] = []
     try:
-        if shown.lower().endswith(_JSONL_SUFFIXES):
+        if raw is None:
+            if (same := store.file_by_hash(sha256)) is not None:
+                return FileResult(shown, "unchanged", same.articles, same.paragraphs)
             fmt, encoding = "jsonl", _jsonl_encoding(path)
             articles: Iterable[ParsedArticle] = _jsonl_articles(path, encoding, shown, day, problems)
         else:
-            if size > max_text_bytes:
-                return _failed(
-                    shown,
-                    "skipped",
-                    f"is {size / 1e6:.0f} MB, over the {max_text_bytes / 1e6:.0f} MB limit for text "
-                    "files; split it or convert it to JSON Lines, which is read line by line",
-                )
-            decoded = decode_bytes(path.read_bytes())
+            decoded = decode_bytes(raw)
+            sha256 = hashlib.sha256(decoded.text.encode("utf-8")).hexdigest()
+            if (same := store.file_by_hash(sha256)) is not None:
+                return FileResult(shown, "unchanged", same.articles, same.paragraphs)
             if decoded.warning:
                 problems.append(FileProblem(shown, decoded.warning))
             parsed, fmt = parse_text_file(decoded.text, shown)

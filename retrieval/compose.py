@@ -145,7 +145,7 @@ def compose_answer(
 ) -> Answer:
     """Compose the answer to ``question`` from its search ``result``."""
     weight = stats.weight
-    informative = list(dict.fromkeys(tokenizer.content_words(question)))
+    informative = list(dict.fromkeys(tokenizer.question_words(question)))
     terms = tuple(result.terms)
     if not informative:
         return Answer(question, False, (), options.per_page, terms, 0.0, "empty")
@@ -167,7 +167,7 @@ def relevant_hits(
     question: str, result: SearchResult, tokenizer: Tokenizer, stats: CorpusStats, min_coverage: float
 ) -> list[Hit]:
     """The hits that pass the relevance test answers use (keyword subscriptions filter with it too)."""
-    informative = list(dict.fromkeys(tokenizer.content_words(question)))
+    informative = list(dict.fromkeys(tokenizer.question_words(question)))
     if not informative:
         return []
     return [h for h in result.hits if _coverage(informative, h, tokenizer, stats) >= min_coverage]

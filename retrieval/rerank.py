@@ -39,7 +39,7 @@ def rerank(
         return list(hits)
     head, tail = list(hits[:DEPTH]), list(hits[DEPTH:])
     asked = tokenizer.normalize_cached(question)
-    words = [w for w in dict.fromkeys(tokenizer.content_words(question)) if idf(w) > 0]
+    words = [w for w in dict.fromkeys(tokenizer.question_words(question)) if idf(w) > 0]
     weights = {w: idf(w) for w in words}
     total = sum(weights.values())
     top = head[0].score or 1.0

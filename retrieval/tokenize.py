@@ -36,9 +36,23 @@ _WORDCHAR = re.compile(r"[^\W_]")
 _CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 _DIGITS = re.compile(r"^\d+$")
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # as NFKC maps them
+# Zero-width and direction marks vanish (they split words without showing); other control characters
+# become spaces, so a word never runs into the next across them.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _invisible(m: re.Match[str]) -> str:
+    return "" if m.group(0) >= "\u200b" else " "
+
+
 _LEADING_DIGITS = re.compile(r"^(\d+)(.*)$")
 _NORMALIZE_CACHE = 20_000
-_VERSION = 2  # bump when token output changes: persisted indexes are rebuilt
+_VERSION = 3  # bump when token output changes: persisted indexes are rebuilt
+
+_QUESTION_FRAMES = re.compile(
+    r"多少钱|多少人次|多少人|多少次|多少年|多少个|多少名|多少项|多少天|多长时间|多久|什么时候|什么时间|什么地方"
+    r"|叫什么名字|叫什么|是什么|有哪些|为什么|怎么样|怎样|如何|哪一年|哪年|哪一天|哪天|哪里|哪儿|哪些|是谁|请问"
+)
 
 #: Question words, function words and pronouns: removed from questions, and they break bigram runs.
 STOPWORDS = frozenset(
@@ -198,6 +212,8 @@ class Tokenizer:
         # Full-width ASCII (，：（Ａ１) is most of what NFKC changes in Chinese text; translating it first
         # lets the cheap is_normalized check skip the slow full normalisation for the rest.
         text = text.translate(_FULL_WIDTH)
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub(_invisible, text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
         return str(self._t2s.convert(text.lower()))
@@ -266,6 +282,13 @@ class Tokenizer:
     def content_words(self, text: str) -> list[str]:
         """The informative words of a text (no bigrams, no stop words), in order, with repeats."""
         return [w for w in self.words(text) if _WORDCHAR.search(w) and w not in STOPWORDS]
+
+    def question_words(self, question: str) -> list[str]:
+        """The words a question asks about: content words once its frame (多少钱, 叫什么名字, 是谁 …) is
+        taken out, without lone Latin letters (the b of <b>). The 钱 of 多少钱 is how the question asks,
+        not what it asks about: an article says 680万元, never 钱."""
+        words = self.content_words(_QUESTION_FRAMES.sub(" ", self.normalize(question)))
+        return [w for w in dict.fromkeys(words) if not (len(w) == 1 and w.isascii() and w.isalpha())]
 
     def in_dictionary(self, word: str) -> bool:
         """Whether ``word`` is in the segmentation dictionary (not a name guessed by the HMM)."""
