@@ -87,6 +87,8 @@ class BotRuntime:
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     username: str = ""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Broadcasts take turns: each sends every pending digest, so two at once would send some twice.
+    digests: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admins
@@ -95,6 +97,25 @@ class BotRuntime:
 def _runtime(context: ContextTypes.DEFAULT_TYPE) -> BotRuntime:
     runtime: BotRuntime = context.application.bot_data["runtime"]
     return runtime
+
+
+class _HideToken(logging.Filter):
+    """PTB logs its Bot API URLs, which contain the token, at DEBUG: keep the token out of the logs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if any(token in text for token in self.tokens):
+            for token in self.tokens:
+                text = text.replace(token, "<token>")
+            record.msg, record.args = text, None
+        return True
+
+
+_HIDE_TOKEN = _HideToken()
 
 
 def build_application(
@@ -127,6 +148,10 @@ def build_application(
         )
     if not polling:
         builder = builder.updater(None)
+    _HIDE_TOKEN.tokens.add(settings.token)
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        if _HIDE_TOKEN not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(_HIDE_TOKEN)
     app = builder.build()
     runtime = BotRuntime(
         settings, service, BotState(service.store), RateLimiter(settings.rate_limit_per_minute)
@@ -173,6 +198,11 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             _refresh_job, interval=_REFRESH_SECONDS, first=_REFRESH_SECONDS, name="refresh"
         )
         app.job_queue.run_daily(_prune_job, dt.time(4, 0, tzinfo=runtime.settings.tz), name="prune")
+        # Jobs live in memory: schedule the digests of existing subscriptions again, and finish a
+        # broadcast a crash or restart cut short.
+        for at in Subscriptions(runtime.service.store).times():
+            schedule_digests(app, at)
+        app.job_queue.run_once(_resume_job, when=0, name="resume-digests")
 
 
 def _prune(runtime: BotRuntime) -> None:
@@ -230,7 +260,8 @@ def broadcaster(context: ContextTypes.DEFAULT_TYPE) -> Broadcaster:
 
 async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     at = str(context.job.data) if context.job else ""
-    report = await broadcaster(context).run(at)
+    async with _runtime(context).digests:
+        report = await broadcaster(context).run(at)
     log.info(
         "digests at %s: %d sent, %d empty, %d blocked, %d failed",
         at,
@@ -242,7 +273,8 @@ async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _resume_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    report = await broadcaster(context).resume()
+    async with _runtime(context).digests:
+        report = await broadcaster(context).resume()
     if report.sent or report.failed:
         log.info("resumed digests: %d sent, %d failed", report.sent, report.failed)
 
@@ -265,7 +297,9 @@ async def on_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(text_part, reply_markup=article_buttons(ids))
 
 
-async def _may_manage_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _may_manage_subscriptions(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, reply: bool = True
+) -> bool:
     """In groups only the group's administrators (or the bot's admins) manage its subscriptions."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
@@ -275,7 +309,7 @@ async def _may_manage_subscriptions(update: Update, context: ContextTypes.DEFAUL
     member = await context.bot.get_chat_member(chat.id, user.id)
     if member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
         return True
-    if update.effective_message:
+    if reply and update.effective_message:
         await update.effective_message.reply_text(msg.SUBSCRIBE_GROUP_ADMINS)
     return False
 
@@ -384,20 +418,28 @@ async def on_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_photo(png, caption=html.escape(caption))
 
 
-async def _subscription_button(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, data: str) -> None:
+_SUBSCRIPTION_BUTTON = re.compile(r"s:(?:d:(\d{1,12})|t:(\d{1,12}):((?:[01]\d|2[0-3])[0-5]\d))", re.ASCII)
+
+
+async def _subscription_button(
+    update: Update, query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, data: str
+) -> None:
     runtime = _runtime(context)
     message = query.message if isinstance(query.message, Message) else None
-    parts = data.split(":")
+    match = _SUBSCRIPTION_BUTTON.fullmatch(data)  # anything else is stale or forged
     subs = Subscriptions(runtime.service.store)
-    sub = subs.get(int(parts[2])) if len(parts) >= 3 and parts[2].isdigit() else None
-    if message is None or sub is None or not sub.active or sub.chat_id != message.chat.id:
+    sub = subs.get(int(match.group(1) or match.group(2))) if match else None
+    if match is None or message is None or sub is None or not sub.active or sub.chat_id != message.chat.id:
         await query.answer(msg.SESSION_EXPIRED, show_alert=True)
         return
-    if parts[1] == "d":
+    if not await _may_manage_subscriptions(update, context, reply=False):
+        await query.answer(msg.SUBSCRIBE_GROUP_ADMINS, show_alert=True)
+        return
+    if match.group(1):
         subs.end(sub.id, "unsubscribed")
         await query.answer(msg.UNSUBSCRIBED.format(ids=f"#{sub.id}"))
-    elif parts[1] == "t" and len(parts) == 4 and re.fullmatch(r"\d{4}", parts[3]):
-        at = f"{parts[3][:2]}:{parts[3][2:]}"
+    else:
+        at = f"{match.group(3)[:2]}:{match.group(3)[2:]}"
         subs.set_time(sub.id, at)
         schedule_digests(context.application, at)
         await query.answer(msg.SUBSCRIPTION_MOVED.format(id=sub.id, at=at))
@@ -690,7 +732,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     runtime = _runtime(context)
     if (query.data or "").startswith("s:"):
-        await _subscription_button(query, context, query.data or "")
+        await _subscription_button(update, query, context, query.data or "")
         return
     match = _CALLBACK.match(query.data or "")
     message = query.message if isinstance(query.message, Message) else None
@@ -741,9 +783,12 @@ async def _article_page(message: Message, runtime: BotRuntime, article_id: int, 
 
 
 def _is_article_message(message: Message, article_id: int) -> bool:
-    """Whether ``message`` is a page of this article (all its buttons page it), so paging edits it in place."""
+    """Whether ``message`` is a page of this article (a pager: page counter, all buttons page it), so paging
+    edits it in place. A digest or /latest listing this one article is not: it must stay as it is."""
     buttons = [b for row in message.reply_markup.inline_keyboard for b in row] if message.reply_markup else []
-    return bool(buttons) and all(str(b.callback_data).startswith(f"a:{article_id}:") for b in buttons)
+    return any(re.fullmatch(r"\d+/\d+", b.text) for b in buttons) and all(
+        str(b.callback_data).startswith(f"a:{article_id}:") for b in buttons
+    )
 
 
 async def _edit(message: Message, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
