@@ -27,7 +27,7 @@ from corpus.state import Subscription, Subscriptions
 
 from . import messages as msg
 from .render import digest_messages
-from .service import NewsService
+from .service import DigestCache, NewsService
 
 __all__ = ["BroadcastReport", "Broadcaster", "run_key"]
 
@@ -81,12 +81,12 @@ class Broadcaster:
     async def resume(self) -> BroadcastReport:
         """Send every planned digest not yet finished (after a restart too)."""
         report = BroadcastReport()
-        keyword_cache: dict[str, list[int]] = {}
+        cache = DigestCache()
         for subscription_id, key, parts_sent, attempts in self.subscriptions.pending():
             subscription = self.subscriptions.get(subscription_id)
             if subscription is None or not subscription.active:
                 continue
-            await self._one(subscription, key, parts_sent, attempts, report, keyword_cache)
+            await self._one(subscription, key, parts_sent, attempts, report, cache)
         return report
 
     async def _one(
@@ -96,9 +96,9 @@ class Broadcaster:
         parts_sent: int,
         attempts: int,
         report: BroadcastReport,
-        keyword_cache: dict[str, list[int]],
+        cache: DigestCache,
     ) -> None:
-        digest, covered = self.service.digest_for(sub, self.now(), keyword_cache)
+        digest, covered = self.service.digest_for(sub, self.now(), cache)
         now = _iso(self.now())
         if digest.empty:
             self.subscriptions.finish(sub.id, key, "empty", [], now)  # nothing new: send nothing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from corpus import Article, Store, ingest_paths, sample_paths
 from corpus.state import Subscription, Subscriptions
@@ -17,7 +17,7 @@ from retrieval.tokenize import Tokenizer, default_userdict
 
 from .config import Settings
 
-__all__ = ["NewsService", "QuestionTooLong", "open_store", "parse_day", "utc_now"]
+__all__ = ["DigestCache", "NewsService", "QuestionTooLong", "open_store", "parse_day", "utc_now"]
 
 log = logging.getLogger(__name__)
 _HITS = 30  # paragraphs ranked per question: enough for three pages after de-duplication
@@ -53,6 +53,14 @@ def parse_day(text: str, today: dt.date) -> dt.date | None:
         return dt.date.fromisoformat(word.replace("/", "-"))
     except ValueError:
         return None
+
+
+@dataclass
+class DigestCache:
+    """What one broadcast computes once: keyword matches and digests by their set of articles."""
+
+    keywords: dict[str, set[int]] = field(default_factory=dict)
+    digests: dict[tuple[str, tuple[int, ...]], Digest] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,24 +130,29 @@ class NewsService:
         return build_digest(day.isoformat(), articles, self.searcher.tokenizer, self.searcher.index)
 
     def digest_for(
-        self, subscription: Subscription, now: dt.datetime, keyword_cache: dict[str, list[int]] | None = None
+        self, subscription: Subscription, now: dt.datetime, cache: DigestCache | None = None
     ) -> tuple[Digest, list[int]]:
         """A subscription's next scheduled digest and every article it covers.
 
         Covered: what was ingested since the subscription began (at most ``LOOKBACK_DAYS`` ago) and this
         subscription has not received yet, so an article ingested late for a past day goes into the next
         digest; with keywords, only the articles that pass the same relevance test as questions.
+        A broadcast passes one ``cache``: subscribers with the same keywords and the same new articles
+        share one search and one digest.
         """
+        cache = cache if cache is not None else DigestCache()
         since = max(subscription.created_at, _utc(now - dt.timedelta(days=LOOKBACK_DAYS)))
         candidates = Subscriptions(self.store).undelivered(subscription.id, since)
         if subscription.keywords and candidates:
-            cache = {} if keyword_cache is None else keyword_cache  # one search per keyword set per broadcast
-            if subscription.keywords not in cache:
-                cache[subscription.keywords] = self.matching_articles(subscription.keywords)
-            candidates = sorted(set(candidates) & set(cache[subscription.keywords]))
+            if subscription.keywords not in cache.keywords:
+                cache.keywords[subscription.keywords] = set(self.matching_articles(subscription.keywords))
+            candidates = [a for a in candidates if a in cache.keywords[subscription.keywords]]
         day = now.astimezone(self.settings.tz).date().isoformat()
-        articles = self.store.articles_by_ids(candidates)
-        return build_digest(day, articles, self.searcher.tokenizer, self.searcher.index), candidates
+        key = (day, tuple(candidates))
+        if key not in cache.digests:
+            articles = self.store.articles_by_ids(candidates)
+            cache.digests[key] = build_digest(day, articles, self.searcher.tokenizer, self.searcher.index)
+        return cache.digests[key], candidates
 
     def matching_articles(self, keywords: str) -> list[int]:
         """Articles any of the (space-separated) keywords finds through retrieval and the answers' relevance

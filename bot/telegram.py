@@ -206,7 +206,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 def _prune(runtime: BotRuntime) -> None:
-    now = dt.datetime.now(dt.UTC)
+    now = runtime.now()
     sessions_before = (now - dt.timedelta(hours=runtime.settings.session_ttl_hours)).isoformat(
         timespec="seconds"
     )
@@ -633,7 +633,9 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if runtime is None or update.effective_message is None:
         return
     stats = runtime.service.store.stats()
-    midnight = dt.datetime.now(runtime.settings.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = (
+        runtime.now().astimezone(runtime.settings.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    )
     today = runtime.state.questions_since(midnight.astimezone(dt.UTC).isoformat(timespec="seconds"))
     share = f"{today['answered'] / today['questions']:.0%}" if today["questions"] else "—"
     await update.effective_message.reply_text(
@@ -676,7 +678,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     limit = runtime.settings.max_upload_bytes
     if document.file_size and document.file_size > limit:
-        await message.reply_text(msg.UPLOAD_TOO_BIG.format(size=document.file_size / 1e6, limit=limit / 1e6))
+        await message.reply_text(
+            msg.UPLOAD_TOO_BIG.format(size=_megabytes(document.file_size), limit=_megabytes(limit))
+        )
         return
     await message.reply_text(msg.UPLOAD_RECEIVED)
     folder = runtime.settings.uploads_dir
@@ -685,11 +689,17 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     file = await document.get_file()
     data = await file.download_as_bytearray()
     if len(data) > limit:
-        await message.reply_text(msg.UPLOAD_TOO_BIG.format(size=len(data) / 1e6, limit=limit / 1e6))
+        await message.reply_text(
+            msg.UPLOAD_TOO_BIG.format(size=_megabytes(len(data)), limit=_megabytes(limit))
+        )
         return
     target.write_bytes(bytes(data))
     reply = await asyncio.to_thread(_ingest_upload, runtime, target, name)
     await message.reply_text(html.escape(reply))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f}" if size < 10_000_000 else f"{size / 1e6:.0f}"
 
 
 def safe_file_name(name: str) -> str:
