@@ -1,10 +1,11 @@
-"""The tokens each paragraph is indexed under, computed in worker processes for large builds.
+"""The terms each paragraph is indexed under, computed chunk by chunk (in worker processes for big builds).
 
-A paragraph is indexed under its own tokens plus its article's titles (kicker, headline, subtitle)
+A paragraph is indexed under its own terms plus its article's titles (kicker, headline, subtitle)
 ``title_copies`` times: on cmrc2018-train two copies raised Recall@1 from 0.949 to 0.956 (README).
-Segmenting is the slow part of building an index, and it is independent per paragraph, so batches of
-more than ``PARALLEL_MIN_ROWS`` rows are cut by a pool of processes (spawned, never forked: the bot has
-threads) while the parent maps tokens to term ids.
+Rows are analysed ``CHUNK`` at a time with ``Tokenizer.analyze_batch`` (one segmentation call per chunk,
+numpy for the rest); a chunk's distinct titles are analysed once. Builds of more than
+``PARALLEL_MIN_ROWS`` rows spread the chunks over a pool of processes (spawned, never forked: the bot has
+threads) while the parent maps terms to ids.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -22,71 +24,80 @@ import numpy.typing as npt
 
 from corpus import IndexRow
 
-from .tokenize import Tokenizer, pair_text
+from .tokenize import Batch, Tokenizer, pair_text
 
-__all__ = ["PARALLEL_MIN_ROWS", "DocumentTokenizer"]
+__all__ = ["CHUNK", "PARALLEL_MIN_ROWS", "ChunkTerms", "DocumentTokenizer"]
 
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN_ROWS = 20_000
-_CHUNK = 2_000
+CHUNK = 2_000
 _Row = tuple[int, str, str]  # article id, paragraph text, titles
-Analysis = tuple[list[str], npt.NDArray[np.int64]]  # word terms, pair codes (see Tokenizer.analyze)
 
 _worker: DocumentTokenizer | None = None
 
 
+@dataclass(frozen=True)
+class ChunkTerms:
+    """The terms of a chunk of rows: the rows' texts, their articles' titles, and which title each row has."""
+
+    rows: int
+    text: Batch  # docs: row numbers within the chunk
+    titles: Batch  # docs: title numbers within the chunk
+    title_of_row: npt.NDArray[np.int64]
+    title_copies: int
+
+
 class DocumentTokenizer:
-    """Turns index rows into token lists, one article's titles cut once."""
+    """Turns index rows into their index terms."""
 
     def __init__(self, tokenizer: Tokenizer, title_copies: int) -> None:
         self.tokenizer = tokenizer
         self.title_copies = title_copies
-        self._last: tuple[int, Analysis] = (-1, ([], np.zeros(0, np.int64)))
 
-    def row_analysis(self, article_id: int, text: str, titles: str) -> Analysis:
-        strings, pairs = self.tokenizer.analyze(text)
-        if not self.title_copies:
-            return strings, pairs
-        if self._last[0] != article_id:
-            t_strings, t_pairs = self.tokenizer.analyze(titles)
-            self._last = (article_id, (t_strings * self.title_copies, np.tile(t_pairs, self.title_copies)))
-        title_strings, title_pairs = self._last[1]
-        return strings + title_strings, np.concatenate([pairs, title_pairs])
+    def chunk(self, rows: Sequence[_Row]) -> ChunkTerms:
+        titles: dict[tuple[int, str], int] = {}
+        title_of_row = np.fromiter(
+            (titles.setdefault((article, title), len(titles)) for article, _, title in rows),
+            dtype=np.int64,
+            count=len(rows),
+        )
+        text = self.tokenizer.analyze_batch([r[1] for r in rows])
+        title_batch = self.tokenizer.analyze_batch([t for _, t in titles] if self.title_copies else [])
+        return ChunkTerms(len(rows), text, title_batch, title_of_row, self.title_copies)
 
-    def analysis(self, row: IndexRow) -> Analysis:
-        return self.row_analysis(row.article_id, row.text, _titles(row))
-
-    def tokens(self, row: IndexRow) -> list[str]:
-        """The row's index tokens as strings (what rank_bm25 would be given)."""
-        strings, pairs = self.analysis(row)
-        return strings + [pair_text(int(c)) for c in pairs]
-
-    def many(self, rows: Sequence[IndexRow]) -> Iterator[Analysis]:
-        """Analyses of ``rows`` in order; in worker processes when there are many and cores to spare."""
+    def chunks(self, rows: Sequence[IndexRow]) -> Iterator[ChunkTerms]:
+        """Terms of ``rows`` chunk by chunk, in order; in worker processes when there are many rows."""
+        plain = [(r.article_id, r.text, _titles(r)) for r in rows]
+        pieces = [plain[i : i + CHUNK] for i in range(0, len(plain), CHUNK)]
         workers = min(4, os.cpu_count() or 1)
         if len(rows) < PARALLEL_MIN_ROWS or workers < 2:
-            for row in rows:
-                yield self.analysis(row)
+            for piece in pieces:
+                yield self.chunk(piece)
             return
-        chunks = [
-            [(r.article_id, r.text, _titles(r)) for r in rows[i : i + _CHUNK]]
-            for i in range(0, len(rows), _CHUNK)
-        ]
         init = (self.tokenizer.userdict, self.tokenizer.bigrams, self.title_copies, self.tokenizer.signature)
         done = 0
         try:
             with ProcessPoolExecutor(
                 workers, mp_context=get_context("spawn"), initializer=_init, initargs=init
             ) as pool:
-                for result in pool.map(_tokenize_chunk, chunks):
-                    yield from result
-                    done += len(result)
+                for result in pool.map(_chunk, pieces):
+                    yield result
+                    done += 1
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
             # No worker processes (a sandbox, or a __main__ spawn cannot import): cut the rest here.
             log.warning("tokenizing in this process: worker processes failed (%s)", exc)
-            for row in rows[done:]:
-                yield self.analysis(row)
+            for piece in pieces[done:]:
+                yield self.chunk(piece)
+
+    def tokens(self, row: IndexRow) -> list[str]:
+        """The row's index tokens as strings (what rank_bm25 is given in the differential tests)."""
+        strings, pairs = self.tokenizer.analyze(row.text)
+        title_strings, title_pairs = (
+            self.tokenizer.analyze(_titles(row)) if self.title_copies else ([], pairs[:0])
+        )
+        words = strings + title_strings * self.title_copies
+        return words + [pair_text(int(c)) for c in [*pairs, *np.tile(title_pairs, self.title_copies)]]
 
 
 def _titles(row: IndexRow) -> str:
@@ -101,7 +112,7 @@ def _init(userdict: Path | None, bigrams: bool, title_copies: int, signature: st
     _worker = DocumentTokenizer(tokenizer, title_copies)
 
 
-def _tokenize_chunk(rows: list[_Row]) -> list[Analysis]:
+def _chunk(rows: list[_Row]) -> ChunkTerms:
     if _worker is None:
         raise RuntimeError("worker not initialised")
-    return [_worker.row_analysis(*row) for row in rows]
+    return _worker.chunk(rows)

@@ -15,7 +15,6 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from corpus import IndexRow, Store, StoreState
 
 from . import persist
 from .bm25 import BM25Index, BM25Params, merge_segments, segment_from_pairs
-from .doctokens import DocumentTokenizer
+from .doctokens import ChunkTerms, DocumentTokenizer
 from .errors import IndexCorrupt
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
@@ -290,20 +289,17 @@ class IndexManager:
         done = 0
 
         def flush(index: SearchIndex) -> SearchIndex:
-            analyses = list(self._doc_tokens.many(batch))
-            words = [a[0] for a in analyses]
-            pairs = [a[1] for a in analyses]
-            word_len = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-            pair_len = np.fromiter((p.shape[0] for p in pairs), dtype=np.int64, count=len(pairs))
-            word_ids = np.array(index.vocab.add_words(list(chain.from_iterable(words))), dtype=np.int64)
-            pair_ids = index.vocab.add_pairs(np.concatenate(pairs) if pairs else np.zeros(0, np.int64))
-            local = np.arange(len(batch), dtype=np.int64)
-            segment = segment_from_pairs(
-                index.bm25.n_docs,
-                np.concatenate([word_ids, pair_ids]),
-                np.concatenate([np.repeat(local, word_len), np.repeat(local, pair_len)]),
-                word_len + pair_len,
-            )
+            terms_parts, docs_parts = [], []
+            offset = 0
+            for chunk in self._doc_tokens.chunks(batch):
+                terms, docs = _chunk_terms(chunk, index.vocab)
+                terms_parts.append(terms)
+                docs_parts.append(docs + offset)
+                offset += chunk.rows
+            terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, np.int64)
+            docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.int64)
+            doc_len = np.bincount(docs, minlength=len(batch)).astype(np.int64)
+            segment = segment_from_pairs(index.bm25.n_docs, terms, docs, doc_len)
             n_terms = len(index.vocab)
             codes = []
             for row in batch:
@@ -495,6 +491,33 @@ class IndexManager:
             start = len(segs) - _MAX_SEGMENTS // 2
         merged = merge_segments(segs[start:])
         return _replace(index, bm25=bm25.with_segments((*segs[:start], merged)), saved=index.saved[:start])
+
+
+def _chunk_terms(chunk: ChunkTerms, vocab: Vocabulary) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(term id, row) for every term occurrence of a chunk: the rows' own terms, then each row's article
+    titles ``title_copies`` times (a ragged gather: each title's terms are analysed once per chunk)."""
+    text = chunk.text
+    terms = np.concatenate(
+        [np.array(vocab.add_words(text.strings), dtype=np.int64), vocab.add_pairs(text.pairs)]
+    )
+    docs = np.concatenate([text.string_docs, text.pair_docs])
+    if not chunk.title_copies or not chunk.rows:
+        return terms, docs
+    t = chunk.titles
+    title_terms = np.concatenate(
+        [np.array(vocab.add_words(t.strings), dtype=np.int64), vocab.add_pairs(t.pairs)]
+    )
+    title_docs = np.concatenate([t.string_docs, t.pair_docs])
+    order = np.argsort(title_docs, kind="stable")
+    title_terms = title_terms[order]
+    counts = np.bincount(title_docs, minlength=int(chunk.title_of_row.max()) + 1)
+    starts = np.cumsum(counts) - counts
+    own = counts[chunk.title_of_row]
+    per_row = own * chunk.title_copies
+    rows = np.repeat(np.arange(chunk.rows, dtype=np.int64), per_row)
+    within = np.arange(int(per_row.sum()), dtype=np.int64) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    picked = np.repeat(starts[chunk.title_of_row], per_row) + within % np.maximum(np.repeat(own, per_row), 1)
+    return np.concatenate([terms, title_terms[picked]]), np.concatenate([docs, rows])
 
 
 def _replace(index: SearchIndex, **changes: Any) -> SearchIndex:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from itertools import compress
 from pathlib import Path
@@ -30,7 +31,7 @@ import numpy.typing as npt
 import opencc
 import rjieba
 
-__all__ = ["STOPWORDS", "Tokenizer", "default_userdict", "is_pair", "pair_code", "pair_text"]
+__all__ = ["STOPWORDS", "Batch", "Tokenizer", "default_userdict", "is_pair", "pair_code", "pair_text"]
 
 _WORDCHAR = re.compile(r"[^\W_]")
 _CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
@@ -199,7 +200,6 @@ class Tokenizer:
         self._jieba = rjieba.Jieba()
         # Caches per distinct word: its kind and what it adds to a bigram run.
         self._kinds: dict[str, int] = {}
-        self._run_form: dict[str, str] = {}
         self._normalized: dict[str, str] = {}
         self.user_words = list(read_userdict(userdict)) if userdict else []
         for word, freq, tag in self.user_words:
@@ -246,29 +246,43 @@ class Tokenizer:
         a two-character word and the same bigram are one term, as in the string form (``tokens``).
         Building pairs as integers keeps millions of bigram strings out of memory.
         """
-        words = self.words(text)
+        batch = self.analyze_batch([text])
+        return batch.words, batch.pairs
+
+    def analyze_batch(self, texts: Sequence[str]) -> Batch:
+        """``analyze`` for many texts at once: one normalisation and one segmentation call for all of
+        them, and the per-character work done by numpy over the whole batch (index builds use this)."""
+        normalized = self.normalize("\n".join(t.replace("\n", " ") for t in texts))  # a newline ends a word
+        words = self.cut(normalized)
+        if "." in normalized:
+            words = _merge_decimals(words)
         kinds = self._kinds
-        marks = list(map(kinds.get, words))  # per-word work stays in C: this runs for every paragraph
+        marks = list(map(kinds.get, words))
         if None in marks:
             for w in words:
                 if w not in kinds:
-                    kind = kinds[w] = _kind(w)
-                    self._run_form[w] = w if kind in (_WORD_RUN, _PAIR_RUN) else "\0"
+                    kinds[w] = _SEPARATOR if w == "\n" else _kind(w)
             marks = list(map(kinds.get, words))
+        kind_of = np.array(marks, dtype=np.int8)
+        doc_of = np.cumsum(kind_of == _SEPARATOR, dtype=np.int64)
         strings = list(compress(words, map(_IS_STRING.__getitem__, marks)))  # type: ignore[arg-type]
-        # One string holds the two-character words (each a pair), a NUL, then the runs bigrams come from.
-        pair_words = "".join(compress(words, map(_IS_PAIR.__getitem__, marks)))  # type: ignore[arg-type]
-        runs = "".join(map(self._run_form.__getitem__, words)) if self.bigrams else ""
-        chars = np.frombuffer((pair_words + "\0" + runs).encode("utf-32-le"), dtype=np.uint32).astype(
-            np.int64
-        )
-        n = len(pair_words)
-        pairs = (chars[0:n:2] << _SHIFT) | chars[1:n:2]
-        if len(runs) < 2:
-            return strings, pairs
-        left, right = chars[n + 1 : -1], chars[n + 2 :]
-        bigrams = ((left << _SHIFT) | right)[(left != 0) & (right != 0)]
-        return strings, np.concatenate([pairs, bigrams])
+        string_docs = doc_of[(kind_of == _WORD) | (kind_of == _WORD_RUN)]
+        # The words laid end to end are the normalised text: work on its characters.
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        starts = np.cumsum(lengths) - lengths
+        chars = _code_points(normalized)
+        is_pair = (kind_of == _PAIR) | (kind_of == _PAIR_RUN)
+        pair_starts = starts[is_pair]
+        pairs = (chars[pair_starts] << _SHIFT) | chars[pair_starts + 1]  # two-character words are pairs
+        pair_docs = doc_of[is_pair]
+        if self.bigrams and chars.shape[0] >= 2:
+            in_run = np.repeat((kind_of == _WORD_RUN) | (kind_of == _PAIR_RUN), lengths)
+            run_chars = np.where(in_run, chars, 0)
+            left, right = run_chars[:-1], run_chars[1:]
+            keep = (left != 0) & (right != 0)
+            pairs = np.concatenate([pairs, ((left << _SHIFT) | right)[keep]])
+            pair_docs = np.concatenate([pair_docs, np.repeat(doc_of, lengths)[:-1][keep]])
+        return Batch(len(texts), strings, string_docs, pairs, pair_docs)
 
     def tokens(self, text: str) -> list[str]:
         """Index tokens of a text as strings: content words plus CJK bigrams over runs of non-stop words."""
@@ -324,32 +338,68 @@ def read_userdict(path: Path) -> Iterable[tuple[str, int, str]]:
 
 
 def _merge_decimals(words: list[str]) -> list[str]:
-    """HMM-off segmentation splits "4.3" into "4" "." "3" and "75.5m" into "75" "." "5m": re-join the number."""
+    """HMM-off segmentation splits "4.3" into "4" "." "3" and "75.5m" into "75" "." "5m": re-join the number
+    (and 2009.01.25 whole). Only the places holding a "." are visited (found by list.index, in C): this
+    runs over whole batches of paragraphs."""
     out: list[str] = []
-    i, n = 0, len(words)
-    while i < n:
-        w = words[i]
-        rest = None
-        if _DIGITS.match(w):
-            while rest is None and i + 2 < n and words[i + 1] == "." and words[i + 2][:1].isdigit():
-                m = _LEADING_DIGITS.match(words[i + 2])
-                if m is None:
-                    break
-                w = w + "." + m.group(1)
-                rest = m.group(2) or None
-                i += 2
-        out.append(w)
-        if rest:
-            out.append(rest)
-        i += 1
+    n = len(words)
+    copied = 0  # words[:copied] are in out
+    chained = False  # out[-1] is a number built here that may go on (2009.01 → 2009.01.25)
+    pos = _find(words, ".", 1)
+    while pos != -1:
+        if pos + 1 < n and words[pos + 1][:1].isdigit():
+            if pos == copied and chained:
+                number = out.pop()
+            elif pos - 1 >= copied and _DIGITS.match(words[pos - 1]):
+                out.extend(words[copied : pos - 1])
+                number = words[pos - 1]
+            else:
+                number = ""
+            m = _LEADING_DIGITS.match(words[pos + 1]) if number else None
+            if m is not None:
+                out.append(number + "." + m.group(1))
+                chained = not m.group(2)
+                if m.group(2):
+                    out.append(m.group(2))
+                copied = pos + 2
+        pos = _find(words, ".", pos + 1)
+    out.extend(words[copied:])
     return out
 
 
+def _find(words: list[str], item: str, start: int) -> int:
+    try:
+        return words.index(item, max(start, 1))
+    except ValueError:
+        return -1
+
+
 # Word kinds: punctuation is skipped; a content word is a string term or (two CJK characters) a pair
-# term; CJK non-stop words also extend the run that bigrams are taken over.
-_SKIP, _WORD, _WORD_RUN, _PAIR, _PAIR_RUN = range(5)
-_IS_STRING = (False, True, True, False, False)
-_IS_PAIR = (False, False, False, True, True)
+# term; CJK non-stop words also extend the run that bigrams are taken over; the separator ends a text.
+_SKIP, _WORD, _WORD_RUN, _PAIR, _PAIR_RUN, _SEPARATOR = range(6)
+_IS_STRING = (False, True, True, False, False, False)
+
+
+def _code_points(text: str) -> npt.NDArray[np.int64]:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Index terms of several texts: word terms and pair codes, each with the number of its text."""
+
+    texts: int
+    strings: list[str]
+    string_docs: npt.NDArray[np.int64]
+    pairs: npt.NDArray[np.int64]
+    pair_docs: npt.NDArray[np.int64]
+
+    @property
+    def words(self) -> list[str]:
+        """The word terms (meaningful when the batch holds one text)."""
+        return self.strings
+
+
 _SHIFT = 21  # Unicode code points fit in 21 bits
 
 

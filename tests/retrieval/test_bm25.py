@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +121,37 @@ def test_okapi_idf_floor_for_common_terms() -> None:
     reference = rank_bm25.BM25Okapi(docs)
     index, vocab = _index(docs, "okapi", 2)
     assert index.idf(vocab["a"]) == pytest.approx(reference.idf["a"], rel=1e-12)
+
+
+def test_the_built_index_scores_like_rank_bm25_on_each_paragraphs_tokens(
+    tmp_path: Path, tok: Tokenizer
+) -> None:
+    """End to end: rows analysed in chunks (titles once per chunk, ids from the vocabulary) give every
+    paragraph exactly the bag of tokens DocumentTokenizer.tokens() names, so scores are rank_bm25's."""
+    from corpus import Store, ingest_paths
+    from retrieval.doctokens import DocumentTokenizer
+    from retrieval.search import Searcher
+
+    store = Store(tmp_path / "e.db")
+    lines = (CMRC / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:400]
+    feed = tmp_path / "c.jsonl"
+    feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ingest_paths(store, [SAMPLE_PAGE, feed], now="2023-08-21T00:00:00+00:00")
+    index = Searcher.open(store, None, tokenizer=tok).index
+    rows = list(store.iter_index_rows(0))
+    reference = rank_bm25.BM25Okapi([DocumentTokenizer(tok, 2).tokens(r) for r in rows])
+    questions = [
+        json.loads(q)["question"]
+        for q in (CMRC / "queries.jsonl").read_text(encoding="utf-8").splitlines()[:600:20]
+    ]
+    questions += [
+        json.loads(q)["question"]
+        for q in (SHARED / "eval" / "seed-questions.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    for question in questions:
+        terms = tok.query_terms(question)
+        expected = reference.get_scores(terms)
+        docs, scores = index.bm25.score_docs(index.term_ids(terms))
+        np.testing.assert_allclose(scores, expected[docs], rtol=1e-9)
+        assert np.count_nonzero(expected) == docs.shape[0]
+    store.close()

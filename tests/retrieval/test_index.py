@@ -171,7 +171,7 @@ def test_worker_processes_tokenize_like_the_parent(
     ingest_paths(store, [SAMPLE_PAGE], now=NOW)
     serial = Searcher.open(store, None, tokenizer=tok)
     monkeypatch.setattr(doctokens, "PARALLEL_MIN_ROWS", 10)
-    monkeypatch.setattr(doctokens, "_CHUNK", 7)
+    monkeypatch.setattr(doctokens, "CHUNK", 7)
     parallel = Searcher.open(store, None, tokenizer=tok)
     assert parallel.index.n_terms == serial.index.n_terms
     for q in QUESTIONS:
