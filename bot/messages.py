@@ -74,6 +74,7 @@ STATS = (
 LATEST_HEADER = "<b>最新文章</b>"
 LATEST_EMPTY = "还没有文章。"
 NOT_TEXT = "我只能回答文字问题。请把问题打出来发给我。"
+UNKNOWN_COMMAND = "不认识的命令 {command}。发送 /help 查看用法，或直接发送问题。"
 INLINE_NOTHING = "没有找到相关内容"
 INLINE_LATEST = "最新：{headline}"
 COMMANDS = (

@@ -20,7 +20,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -73,6 +73,52 @@ _CALLBACK = re.compile(
 )
 _INLINE_RESULTS = 10
 _REFRESH_SECONDS = 60
+
+
+_NETWORK_RETRIES = 3
+# Methods whose repetition changes nothing: retried even after a timeout, when Telegram may have acted.
+_IDEMPOTENT = {
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+    "answerInlineQuery",
+    "setMyCommands",
+    "getMe",
+    "getFile",
+    "getChatMember",
+    "deleteWebhook",
+    "setWebhook",
+    "sendChatAction",
+}
+
+
+class ResilientLimiter(AIORateLimiter):
+    """PTB's rate limiter, plus retries with back-off for Telegram's transient failures (500/502, dropped
+    connections), so a reply is not lost to a hiccup. A timed-out send is not repeated (Telegram may have
+    delivered it; a duplicate is worse than a rare loss); getUpdates has the updater's own retries."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        attempt = 0
+        while True:
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except TimedOut:
+                if endpoint not in _IDEMPOTENT or attempt == _NETWORK_RETRIES:
+                    raise
+            except NetworkError:
+                if endpoint == "getUpdates" or attempt == _NETWORK_RETRIES:
+                    raise
+            attempt += 1
+            log.warning("Telegram %s failed (attempt %d); retrying", endpoint, attempt)
+            await asyncio.sleep(0.5 * 2 ** (attempt - 1))
 
 
 @dataclass
@@ -138,9 +184,10 @@ def build_application(
         # Updates are handled concurrently: one slow upload or digest must not hold up everyone's answers.
         .concurrent_updates(64)
     )
-    if settings.telegram_rate_limit:
-        # Telegram's flood limits (30/s overall, 20/min per group); a 429 waits retry_after and retries.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    # Telegram's flood limits (30/s overall, 20/min per group; a 429 waits retry_after and retries), and
+    # retries of transient failures. Load tests switch the limits off, never the retries.
+    limits = {} if settings.telegram_rate_limit else {"overall_max_rate": 0, "group_max_rate": 0}
+    builder = builder.rate_limiter(ResilientLimiter(max_retries=3, **limits))  # type: ignore[arg-type]
     if settings.bot_api_url:
         builder = builder.base_url(settings.bot_api_url)
         builder = builder.base_file_url(
@@ -182,6 +229,8 @@ def build_application(
             only_new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.Document.ALL, on_not_text
         )
     )
+    # Registered after every command: in a private chat a command nobody handled gets a pointer to /help.
+    app.add_handler(MessageHandler(only_new & filters.ChatType.PRIVATE & filters.COMMAND, on_unknown_command))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(on_inline))
     app.add_error_handler(on_error)
@@ -540,6 +589,13 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
     if mentioned or replied:
         await answer_question(update, context, question)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message and message.text:
+        command = message.text.split()[0].split("@")[0][:32]
+        await message.reply_text(html.escape(msg.UNKNOWN_COMMAND.format(command=command)))
 
 
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
