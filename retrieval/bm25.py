@@ -71,7 +71,7 @@ class Segment:
     doc_len: npt.NDArray[np.int32]
     indptr: npt.NDArray[np.int64]
     docs: npt.NDArray[np.int32]
-    tf: npt.NDArray[np.int32]
+    tf: npt.NDArray[np.uint16]
 
     @property
     def n_docs(self) -> int:
@@ -81,9 +81,9 @@ class Segment:
     def n_terms(self) -> int:
         return int(self.indptr.shape[0]) - 1
 
-    def postings(self, term: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    def postings(self, term: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
         if term >= self.n_terms:
-            return _EMPTY_I32, _EMPTY_I32
+            return _EMPTY_I32, _EMPTY_U16
         lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
         return self.docs[lo:hi], self.tf[lo:hi]
 
@@ -95,6 +95,7 @@ class Segment:
 
 
 _EMPTY_I32 = np.zeros(0, dtype=np.int32)
+_EMPTY_U16 = np.zeros(0, dtype=np.uint16)
 
 
 def build_segment(first_doc: int, docs: Sequence[Sequence[int]]) -> Segment:
@@ -113,7 +114,7 @@ def segment_from_pairs(
     n_local = int(doc_len.shape[0])
     lengths = doc_len.astype(np.int32)
     if not terms.shape[0]:
-        return Segment(first_doc, lengths, np.zeros(1, dtype=np.int64), _EMPTY_I32, _EMPTY_I32)
+        return Segment(first_doc, lengths, np.zeros(1, dtype=np.int64), _EMPTY_I32, _EMPTY_U16)
     # Sorting (term, doc) keys gives term-major postings and, by run length, each term frequency.
     keys, tf = np.unique(terms * n_local + docs, return_counts=True)
     term_of = keys // n_local
@@ -121,7 +122,12 @@ def segment_from_pairs(
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(np.bincount(term_of, minlength=n_terms), out=indptr[1:])
     return Segment(
-        first_doc, lengths, indptr, (keys % n_local + first_doc).astype(np.int32), tf.astype(np.int32)
+        first_doc,
+        lengths,
+        indptr,
+        (keys % n_local + first_doc).astype(np.int32),
+        # A term repeated more than 65,535 times in one paragraph counts 65,535 times: no paragraph does.
+        np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16),
     )
 
 
@@ -252,11 +258,11 @@ class BM25Index:
         doc_len = self.doc_len()[keep]
         terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, dtype=np.int64)
         docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, dtype=np.int64)
-        tf = np.concatenate(tf_parts) if tf_parts else _EMPTY_I32
+        tf = np.concatenate(tf_parts) if tf_parts else _EMPTY_U16
         order = np.lexsort((docs, terms))
         indptr = np.zeros(self.n_terms + 1, dtype=np.int64)
         np.cumsum(np.bincount(terms, minlength=self.n_terms), out=indptr[1:])
-        seg = Segment(0, doc_len, indptr, docs[order].astype(np.int32), tf[order].astype(np.int32))
+        seg = Segment(0, doc_len, indptr, docs[order].astype(np.int32), tf[order].astype(np.uint16))
         return BM25Index.create(self.params, [seg], self.n_terms), renumber
 
     # --- scoring ------------------------------------------------------------------------------------
@@ -390,7 +396,7 @@ class BM25Index:
         result: IntArray = docs[keep]
         return result
 
-    def _term_scores(self, idf: float, tf: npt.NDArray[np.int32], docs: npt.NDArray[Any]) -> FloatArray:
+    def _term_scores(self, idf: float, tf: npt.NDArray[np.uint16], docs: npt.NDArray[Any]) -> FloatArray:
         p = self.params
         q_freq = tf.astype(np.float64)
         norm: FloatArray = self._stats.norm[docs]

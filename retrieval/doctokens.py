@@ -26,7 +26,7 @@ from corpus import IndexRow
 
 from .tokenize import Batch, Tokenizer, pair_text
 
-__all__ = ["CHUNK", "PARALLEL_MIN_ROWS", "ChunkTerms", "DocumentTokenizer"]
+__all__ = ["CHUNK", "PARALLEL_MIN_ROWS", "ChunkTerms", "DocumentTokenizer", "Terms"]
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,43 @@ _worker: DocumentTokenizer | None = None
 
 
 @dataclass(frozen=True)
+class Terms:
+    """Term occurrences of a batch, compacted where they were analysed (in the worker): each distinct word
+    and pair once, and for every occurrence the number of its distinct term and of its text. The parent
+    then looks up only distinct terms in the vocabulary."""
+
+    words: list[str]  # distinct
+    word_of: npt.NDArray[np.int32]  # per word occurrence: index into ``words``
+    word_docs: npt.NDArray[np.int64]
+    pairs: npt.NDArray[np.int64]  # distinct, sorted
+    pair_of: npt.NDArray[np.int32]
+    pair_docs: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, batch: Batch) -> Terms:
+        distinct = dict.fromkeys(batch.strings)
+        number = {w: i for i, w in enumerate(distinct)}
+        word_of = np.fromiter(
+            map(number.__getitem__, batch.strings), dtype=np.int32, count=len(batch.strings)
+        )
+        pairs, pair_of = np.unique(batch.pairs, return_inverse=True)
+        return cls(
+            list(distinct),
+            word_of,
+            batch.string_docs,
+            pairs,
+            pair_of.astype(np.int32).reshape(-1),
+            batch.pair_docs,
+        )
+
+
+@dataclass(frozen=True)
 class ChunkTerms:
     """The terms of a chunk of rows: the rows' texts, their articles' titles, and which title each row has."""
 
     rows: int
-    text: Batch  # docs: row numbers within the chunk
-    titles: Batch  # docs: title numbers within the chunk
+    text: Terms  # docs: row numbers within the chunk
+    titles: Terms  # docs: title numbers within the chunk
     title_of_row: npt.NDArray[np.int64]
     title_copies: int
 
@@ -62,8 +93,10 @@ class DocumentTokenizer:
             dtype=np.int64,
             count=len(rows),
         )
-        text = self.tokenizer.analyze_batch([r[1] for r in rows])
-        title_batch = self.tokenizer.analyze_batch([t for _, t in titles] if self.title_copies else [])
+        text = Terms.of(self.tokenizer.analyze_batch([r[1] for r in rows]))
+        title_batch = Terms.of(
+            self.tokenizer.analyze_batch([t for _, t in titles] if self.title_copies else [])
+        )
         return ChunkTerms(len(rows), text, title_batch, title_of_row, self.title_copies)
 
     def chunks(self, rows: Sequence[IndexRow]) -> Iterator[ChunkTerms]:

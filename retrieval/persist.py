@@ -4,7 +4,7 @@ Layout of ``<db>.index/``::
 
     manifest.json            format version, fingerprint of the corpus (store id, generation, paragraph
                              count), tokenizer signature, BM25 parameters, segment list with each file's
-                             size and CRC-32, sources table
+                             size and Adler-32 checksum, sources table
     seg-<n>/                 one immutable segment: postings (indptr, docs, tf), per-document arrays
                              (doc_len, paragraph_id, article_id, day, source) and the terms it added
                              (words.txt + word_ids.npy, pairs.npy + pair_ids.npy)
@@ -35,7 +35,7 @@ from .errors import IndexCorrupt
 __all__ = ["FORMAT", "FORMAT_VERSION", "SegmentFiles", "load_segment", "read_manifest", "write_segment"]
 
 FORMAT = "newsbot-bm25"
-FORMAT_VERSION = 2  # 2: undated paragraphs carry the day they were ingested
+FORMAT_VERSION = 3  # 2: undated paragraphs carry their ingest day; 3: uint16 tf, Adler-32
 _POSTING_ARRAYS = ("doc_len", "indptr", "docs", "tf")
 _DOC_ARRAYS = ("paragraph_id", "article_id", "day", "source")
 _TERM_ARRAYS = ("word_ids", "pairs", "pair_ids")
@@ -213,15 +213,16 @@ def remove_stale_temp(folder: Path) -> None:
 
 
 def _describe(path: Path) -> dict[str, Any]:
-    return {"size": path.stat().st_size, "crc32": _crc32(path)}
+    return {"size": path.stat().st_size, "adler32": _checksum(path)}
 
 
-def _crc32(path: Path) -> int:
-    crc = 0
+def _checksum(path: Path) -> int:
+    """Adler-32 of the file: catches damage, and is cheap enough to check a gigabyte at every start-up."""
+    value = 1
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
-            crc = zlib.crc32(chunk, crc)
-    return crc
+            value = zlib.adler32(chunk, value)
+    return value
 
 
 def _check(path: Path, expected: dict[str, Any], verify: bool) -> None:
@@ -231,7 +232,7 @@ def _check(path: Path, expected: dict[str, Any], verify: bool) -> None:
         raise IndexCorrupt(f"{path}: missing ({exc.strerror})") from exc
     if size != expected["size"]:
         raise IndexCorrupt(f"{path}: {size} bytes, manifest says {expected['size']}")
-    if verify and _crc32(path) != expected["crc32"]:
+    if verify and _checksum(path) != expected.get("adler32"):
         raise IndexCorrupt(f"{path}: checksum mismatch")
 
 

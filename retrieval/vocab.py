@@ -32,7 +32,6 @@ class Vocabulary:
         pair_ids: I64 | None = None,
     ) -> None:
         self._word_ids: dict[str, int] = dict(zip(words, word_ids, strict=True))
-        self._words_by_id: list[tuple[int, str]] = sorted(zip(word_ids, words, strict=True))
         pairs = np.zeros(0, np.int64) if pairs is None else np.asarray(pairs, dtype=np.int64)
         pair_ids = np.zeros(0, np.int64) if pair_ids is None else np.asarray(pair_ids, dtype=np.int64)
         order = np.argsort(pairs, kind="stable")
@@ -74,43 +73,43 @@ class Vocabulary:
                         term_id = ids.get(word)
                         if term_id is None:
                             term_id = ids[word] = self.n_terms
-                            self._words_by_id.append((term_id, word))
                             self.n_terms += 1
                         found[pos] = term_id
         return found  # type: ignore[return-value]
 
     def add_pairs(self, codes: I64) -> I64:
-        """Ids of pair ``codes`` (vectorised), adding unknown ones."""
+        """Ids of pair ``codes`` (vectorised), adding unknown ones.
+
+        Codes are looked up directly in the sorted table (no sort of the batch); only the codes the table
+        lacks are sorted and inserted.
+        """
         if not codes.shape[0]:
             return np.zeros(0, np.int64)
-        unique, inverse = np.unique(codes, return_inverse=True)
         with self._lock:
             pairs, pair_ids = self._pairs, self._pair_ids
-            pos = np.searchsorted(pairs, unique)
-            clipped = np.minimum(pos, max(pairs.shape[0] - 1, 0))
-            known = (
-                (pos < pairs.shape[0]) & (pairs[clipped] == unique)
-                if pairs.shape[0]
-                else np.zeros_like(pos, bool)
-            )
-            ids = np.empty(unique.shape[0], dtype=np.int64)
-            ids[known] = pair_ids[clipped[known]]
-            new = ~known
-            n_new = int(new.sum())
-            if n_new:
-                ids[new] = np.arange(self.n_terms, self.n_terms + n_new)
-                self.n_terms += n_new
+            ids = np.empty(codes.shape[0], dtype=np.int64)
+            if pairs.shape[0]:
+                pos = np.minimum(np.searchsorted(pairs, codes), pairs.shape[0] - 1)
+                known = pairs[pos] == codes
+                ids[known] = pair_ids[pos[known]]
+            else:
+                known = np.zeros(codes.shape[0], dtype=np.bool_)
+            if not known.all():
+                new, inverse = np.unique(codes[~known], return_inverse=True)
+                new_ids = np.arange(self.n_terms, self.n_terms + new.shape[0], dtype=np.int64)
+                ids[~known] = new_ids[inverse.reshape(-1)]
+                self.n_terms += new.shape[0]
                 # New arrays, not in-place: snapshots and queries may be reading the old ones.
-                self._pairs = np.insert(pairs, pos[new], unique[new])
-                self._pair_ids = np.insert(pair_ids, pos[new], ids[new])
-        result: I64 = ids[inverse.reshape(-1)]
-        return result
+                at = np.searchsorted(pairs, new)
+                self._pairs = np.insert(pairs, at, new)
+                self._pair_ids = np.insert(pair_ids, at, new_ids)
+        return ids
 
     # --- persistence ------------------------------------------------------------------------------------
 
     def owned(self, start: int, end: int) -> tuple[list[str], I64, I64, I64]:
         """Terms with ids in [start, end): words, their ids, pair codes, their ids (ids ascending)."""
-        chosen = [(i, w) for i, w in self._words_by_id if start <= i < end]
+        chosen = sorted((i, w) for w, i in self._word_ids.items() if start <= i < end)
         mask = (self._pair_ids >= start) & (self._pair_ids < end)
         codes, ids = self._pairs[mask], self._pair_ids[mask]
         order = np.argsort(ids)
