@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import time
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
