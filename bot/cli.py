@@ -143,7 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plain-windows", action="store_true", help="choose quotes without the question-type preference"
     )
-    p.add_argument("--bm25-only", action="store_true", help="rank by BM25 alone, without the second stage")
+    p.add_argument(
+        "--bm25-only",
+        action="store_true",
+        help="Recall@k and MRR of BM25 alone, without the second stage (answers always use the bot's ranking)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(

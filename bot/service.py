@@ -161,10 +161,7 @@ class NewsService:
         found: set[int] = set()
         for keyword in dict.fromkeys(keywords.split()):
             result = self.searcher.search(keyword, k=_KEYWORD_HITS, second_stage=False)
-            found.update(
-                h.article.id
-                for h in relevant_hits(keyword, result, tokenizer, index, self.options.min_coverage)
-            )
+            found.update(h.article.id for h in relevant_hits(keyword, result, tokenizer, index, self.options))
         return sorted(found)
 
     def trend(self, keyword: str, days: int, today: dt.date) -> list[tuple[dt.date, int]]:

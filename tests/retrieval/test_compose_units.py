@@ -1,0 +1,147 @@
+"""The answer composer: the question's units, relevance, windows, second windows, refusals."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.service import NewsService
+from corpus import Store, ingest_paths
+from retrieval.compose import ComposeOptions, question_names, question_units
+from retrieval.sentences import split_sentences
+from retrieval.tokenize import Tokenizer, default_userdict
+from tests.conftest import NOW, SAMPLE_PAGE, SMALL_CORPUS
+
+FAN = {
+    "id": "fan",
+    "title": "范廷颂",
+    "text": (
+        "范廷颂枢机是越南罗马天主教枢机。范廷颂于1919年6月15日在越南宁平省出生，童年时接受良好教育后，"
+        "被一位越南神父带到河内继续其学业。范廷颂于1940年在河内大修道院完成神学学业。范廷颂于1949年6月6日"
+        "在河内的主教座堂晋铎，及后被派到圣女小德兰孤儿院服务。1950年代，范廷颂在河内堂区创建移民接待中心"
+        "以收容到河内避战的难民。1963年4月5日，教宗任命范廷颂为天主教北宁教区主教，同年8月15日就任。"
+        "由于范廷颂被越南政府软禁差不多30年，因此他无法到所属堂区进行牧灵工作。范廷颂在2009年2月22日离世。"
+    ),
+}
+
+GAME = {
+    "id": "game",
+    "title": "云起游戏",
+    "text": (
+        "云起游戏代理有限公司简称云起游戏，于2002年成立，主要业务为营运线上游戏以及代理销售其相关产品。"
+        "云起游戏扎根于香港，乃香港少数的本土游戏代理公司之一，直至近年积极于开拓海外的游戏市场，"
+        "业务已经拓展至亚洲多个地区，而且更先后于上海、深圳、台湾、马来西亚及新加坡等地开设分公司。"
+        "公司早年以代理日本与韩国的单机游戏为主，其后转向网络游戏，并设立自己的客户服务中心。"
+        "2007年12月，云起游戏成功将《幻想学园Online》打进港澳市场，成为公司的代表作品。"
+    ),
+}
+
+
+class Stats:
+    """Corpus statistics from a table of document frequencies (unknown terms: absent)."""
+
+    def __init__(self, df: dict[str, int], n: int = 1000) -> None:
+        self._df, self._n = df, n
+
+    def df(self, term: str) -> int:
+        return self._df.get(term, 0)
+
+    def weight(self, term: str) -> float:
+        return math.log((self._n + 1) / (self.df(term) + 0.5))
+
+
+@pytest.fixture(scope="module")
+def tok() -> Tokenizer:
+    return Tokenizer(default_userdict())
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> NewsService:
+    folder = tmp_path_factory.mktemp("compose")
+    feed = folder / "feed.jsonl"
+    feed.write_text(
+        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in [*SMALL_CORPUS, FAN, GAME]),
+        encoding="utf-8",
+    )
+    store = Store(folder / "news.db")
+    ingest_paths(store, [SAMPLE_PAGE, feed], now=NOW)
+    return NewsService.open(Settings(db=Path(store.path)), store=store, persist=False)
+
+
+def test_units_leave_out_asking_and_pointing_words_and_halve_the_kind_asked_for(tok: Tokenizer) -> None:
+    stats = Stats({"范廷": 3, "廷颂": 3, "担任": 40, "职务": 30, "1990": 20, "游戏": 50, "台湾": 80})
+    units = question_units("1990年，范廷颂担任什么职务？", tok, stats)
+    assert "什么" not in units
+    assert {"范廷", "廷颂"} <= units.keys()  # the name jieba splits is found by its pairs
+    assert units["职务"] == pytest.approx(stats.weight("职务") / 2)
+    assert units["担任"] == pytest.approx(stats.weight("担任"))
+    assert "这儿" not in question_units("这儿游戏什么时候在台湾推广的？", tok, stats)
+
+
+def test_a_word_the_corpus_lacks_is_looked_for_by_its_parts_or_counts_against(tok: Tokenizer) -> None:
+    stats = Stats({"题目": 12, "高考": 2, "今年": 10, "技术": 30})
+    units = question_units("今年高考作文题目是什么?", tok, stats)
+    assert "题目" in units and "作文题目" not in units and "作文" not in units
+    units = question_units("区块链技术是什么?", tok, stats)
+    assert units["区块"] == pytest.approx(max(units.values()))  # no known part: absent, weighs most
+
+
+def test_the_window_lands_on_the_answer_not_on_the_subject(service: NewsService) -> None:
+    answer = service.ask("范廷颂是什么时候被任为主教的？")
+    assert answer.answered
+    first = answer.passages[0]
+    assert first.source.external_id == "fan" and "1963年" in first.quote
+
+
+def test_the_window_follows_the_words_of_the_question_not_the_lead(service: NewsService) -> None:
+    answer = service.ask("2007年12月云起游戏成功将哪款作品打进港澳市场？")
+    assert answer.answered
+    assert "《幻想学园Online》" in answer.passages[0].quote
+    assert not answer.passages[0].quote.startswith("云起游戏代理")
+
+
+def test_a_clearly_best_paragraph_gives_two_windows_without_overlap(service: NewsService) -> None:
+    answer = service.ask("范廷颂于哪一年完成神学学业？")
+    one, two = answer.page(0)[:2]
+    assert one.source.paragraph_id == two.source.paragraph_id
+    assert set(one.quote.strip("…").split("。")) & set(two.quote.strip("…").split("。")) <= {""}
+
+
+def test_quotes_are_verbatim_sentence_windows(service: NewsService) -> None:
+    options = ComposeOptions()
+    for question in [
+        "象州县投入多少钱加强实体平台建设?",
+        "范廷颂是什么时候被任为主教的？",
+        "抢险队员晚上睡在哪里?",
+    ]:
+        answer = service.ask(question)
+        per_article: dict[int, int] = {}
+        for passage in answer.page(0):
+            per_article[passage.source.article_id] = per_article.get(passage.source.article_id, 0) + 1
+            text = service.store.paragraphs_with_articles([passage.source.paragraph_id])[
+                passage.source.paragraph_id
+            ][0].text
+            inner = passage.quote.removeprefix("…").removesuffix("…")
+            assert inner in text
+            start, end = text.index(inner), text.index(inner) + len(inner)
+            spans = split_sentences(text)
+            assert any(text[s:start].strip() == "" for s, _ in spans if s <= start)  # cut at sentence ends
+            assert any(text[end:e].strip() == "" for _, e in spans if e >= end)
+            single = len(split_sentences(inner)) == 1
+            assert single or len(inner) <= options.window_chars
+        assert all(n <= options.per_article_first_page for n in per_article.values())
+
+
+def test_questions_about_what_the_archive_lacks_are_refused(service: NewsService) -> None:
+    for question in ["今年高考作文题目是什么?", "北京冬奥会的吉祥物叫什么名字?", "广州塔有多高?"]:
+        answer = service.ask(question)
+        assert not answer.answered and answer.reason == "low_coverage"
+        assert answer.coverage < ComposeOptions().min_coverage
+
+
+def test_a_name_the_question_gives_must_be_in_the_article(tok: Tokenizer) -> None:
+    assert "深圳" in question_names("深圳地铁的票价是多少?", tok)
