@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ NO_DAY = int(np.iinfo(np.int32).min)
 _BATCH_DOCS = 200_000
 _MAX_SEGMENTS = 8  # beyond this, small segments are merged into one
 _COMPACT_DELETED_SHARE = 0.2
+_TERM_CACHE = 100_000  # term ids a snapshot remembers
 
 
 def day_number(day: str | None) -> int:
@@ -74,13 +75,29 @@ class SearchIndex:
     saved: tuple[str, ...] = ()  # names of persisted segments, in order; fewer than segments if unsaved
     saved_deleted: int = 0  # how many deletions the persisted deleted list holds
     saved_generation: int = -1
+    # Term ids this snapshot has looked up (a question asks for the same words and pairs many times over:
+    # ranking, matched terms, relevance); bounded, and never shared with another snapshot.
+    _term_ids: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_paragraphs(self) -> int:
         return self.bm25.n_live
 
+    def term_id(self, token: str) -> int:
+        """The id of ``token`` in this snapshot, or -1."""
+        cache = self._term_ids
+        found = cache.get(token)
+        if found is None:
+            found = self.vocab.get(token)
+            if found >= self.n_terms:
+                found = -1  # added to the shared vocabulary after this snapshot
+            if len(cache) >= _TERM_CACHE:
+                cache.clear()
+            cache[token] = found
+        return found
+
     def term_ids(self, tokens: Sequence[str]) -> list[int]:
-        return [i if (i := self.vocab.get(t)) < self.n_terms else -1 for t in tokens]
+        return [self.term_id(t) for t in tokens]
 
     def rank(
         self,
@@ -114,8 +131,7 @@ class SearchIndex:
         return out
 
     def idf(self, token: str) -> float:
-        i = self.vocab.get(token)
-        return self.bm25.idf(i) if 0 <= i < self.n_terms else 0.0
+        return self.bm25.idf(self.term_id(token))
 
     def articles_per_day(self, tokens: Sequence[str]) -> dict[int, int]:
         """For each day (``day_number``), how many live articles hold every one of ``tokens``."""
@@ -138,8 +154,7 @@ class SearchIndex:
 
     def df(self, token: str) -> int:
         """How many live paragraphs hold ``token``."""
-        i = self.vocab.get(token)
-        return self.bm25.df(i) if 0 <= i < self.n_terms else 0
+        return self.bm25.df(self.term_id(token))
 
     def weight(self, token: str) -> float:
         """Smoothed inverse document frequency, log((N + 1) / (df + 0.5)): positive, largest for unknown terms.
@@ -534,7 +549,7 @@ def _term_ids(terms: Terms, vocab: Vocabulary) -> tuple[npt.NDArray[np.int64], n
 
 
 def _replace(index: SearchIndex, **changes: Any) -> SearchIndex:
-    values = {k: getattr(index, k) for k in index.__dataclass_fields__}
+    values = {k: getattr(index, k) for k, f in index.__dataclass_fields__.items() if f.init}
     values.update(changes)
     return SearchIndex(**values)
 

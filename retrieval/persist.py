@@ -108,7 +108,9 @@ def load_segment(folder: Path, entry: dict[str, Any], verify: bool = True) -> Se
         path = base / f"{key}.npy"
         _check(path, entry["files"][key], verify)
         try:
-            arrays[key] = np.load(path, mmap_mode="r", allow_pickle=False)
+            # A plain ndarray view of the mapping: np.memmap's subclass hooks cost a few microseconds on
+            # every slice, and a query slices postings dozens of times.
+            arrays[key] = np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
         except (ValueError, OSError) as exc:
             raise IndexCorrupt(f"{path}: {exc}") from exc
     words_path = base / "words.txt"
