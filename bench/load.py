@@ -2,7 +2,8 @@
 
 ``load``: ``users`` simulated users each send ``per_user`` questions at once (Telegram's outgoing rate
 limiter off, as the benchmark asks); every question must be answered exactly once; latency is measured
-from the moment the update was queued at the fake to the moment the reply reached it.
+from the moment the update was queued at the fake to the moment the reply reached it (with the whole burst
+queued at once, mostly waiting in line), handling as the bot's own time per question (its query log).
 
 ``soak``: mixed traffic (questions, next-page and full-text buttons, inline queries, /digest, /latest)
 for ``minutes``; resident memory is sampled every 15 s, and growth after the first minute of warm-up and
@@ -72,7 +73,7 @@ async def running_bot(work: Path, fake: FakeBotAPI) -> AsyncIterator[tuple[Any, 
 
 async def _load(users: int, per_user: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, FakeBotAPI.running() as fake:
-        async with running_bot(Path(tmp), fake):
+        async with running_bot(Path(tmp), fake) as (_, service):
             queued: dict[int, list[float]] = {}
             rng = random.Random(5)
             for _ in range(per_user):
@@ -97,6 +98,10 @@ async def _load(users: int, per_user: int) -> dict[str, Any]:
                     for q, a in zip(sorted(asked), sorted(per_chat.get(chat, [])), strict=False)
                 ]
             ordered = sorted(latencies)
+            # Handling: the bot's own time per question (search, compose, render), as its query log keeps it.
+            handling = sorted(
+                row[0] for row in service.store.db.conn.execute("SELECT latency_ms FROM query_log")
+            )
             counts = {chat: len(per_chat.get(chat, [])) for chat in queued}
             return {
                 "questions": total,
@@ -107,6 +112,8 @@ async def _load(users: int, per_user: int) -> dict[str, Any]:
                 "seconds": round(elapsed, 2),
                 "latency_ms_p50": round(statistics.median(ordered), 1),
                 "latency_ms_p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+                "handling_ms_p50": round(statistics.median(handling), 1) if handling else None,
+                "handling_ms_p95": round(handling[int(0.95 * (len(handling) - 1))], 1) if handling else None,
                 "questions_per_second": round(total / max(elapsed, 1e-9), 1),
                 "replied_in_time": len(replies) == total,
             }
@@ -131,7 +138,8 @@ async def _soak(minutes: float) -> dict[str, Any]:
     class Catch(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             if record.levelno >= logging.ERROR:
-                errors.append(record.getMessage())
+                cause = f" ({record.exc_info[1]!r})" if record.exc_info else ""
+                errors.append(record.getMessage() + cause)
 
     handler = Catch()
     logging.getLogger().addHandler(handler)
@@ -179,6 +187,8 @@ async def _soak(minutes: float) -> dict[str, Any]:
         "rss_mb_at_end": round(end, 1),
         "growth_after_warmup_percent": round((end - warm) / warm * 100, 1),
         "errors": len(errors),
+        "first_errors": errors[:3],
+        "rss_mb_samples": [round(rss) for _, rss in samples],
     }
 
 

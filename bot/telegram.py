@@ -113,6 +113,8 @@ class ResilientLimiter(AIORateLimiter):
             except TimedOut:
                 if endpoint not in _IDEMPOTENT or attempt == _NETWORK_RETRIES:
                     raise
+            except BadRequest:
+                raise  # a NetworkError subclass in PTB, but Telegram's answer: the same request fails again
             except NetworkError:
                 if endpoint == "getUpdates" or attempt == _NETWORK_RETRIES:
                     raise
@@ -861,8 +863,14 @@ async def _edit(message: Message, text: str, keyboard: InlineKeyboardMarkup | No
     try:
         await message.edit_text(text, reply_markup=keyboard)
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():  # pressing the same button twice changes nothing
-            raise
+        reason = str(exc).lower()
+        if "not modified" in reason:  # pressing the same button twice changes nothing
+            return
+        if "message to edit not found" in reason or "can't be edited" in reason:
+            # The user deleted the message (or it can no longer be edited): what they asked for comes new.
+            await message.get_bot().send_message(message.chat_id, text, reply_markup=keyboard)
+            return
+        raise
 
 
 # --- inline mode -------------------------------------------------------------------------------------

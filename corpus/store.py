@@ -91,7 +91,7 @@ class Store:
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed file
-            self.db.execute("PRAGMA cache_size = -65536")
+            self.db.execute("PRAGMA cache_size = -8192")  # 8 MB: bounded, so a long-running bot stays flat
             if self.path != ":memory:":
                 self.db.enable_wal()
             migrate(self.db, self.path)

@@ -1034,6 +1034,11 @@ class FakeBotAPI:
             self._calls.clear()
             self._messages.clear()
 
+    def user_deletes(self, chat_id: int | str, message_id: int) -> None:
+        """The user deletes a message from the chat (Telegram tells the bot nothing)."""
+        with self._lock:
+            self._messages.pop((_norm_chat(chat_id), int(message_id)), None)
+
     def message(self, chat_id: int | str, message_id: int) -> dict[str, Any] | None:
         """Current state of a stored message (after edits), or None if unknown/deleted."""
         with self._lock:

@@ -354,6 +354,21 @@ async def test_seed_retrieval_misses(tg: Harness) -> None:
 # --------------------------------------------------------------------------- buttons
 
 
+async def test_a_button_under_a_deleted_message_sends_the_page_anew(tg: Harness) -> None:
+    tg.expect_errors = True  # the refused edit is expected; nothing else may fail
+    first = await tg.say(USER, TWO_PAGE_QUESTION)
+    since = tg.fake.mark()
+    tg.fake.press_button(first, buttons_of(first)[msg.MORE])
+    tg.fake.user_deletes(USER, first.message_id or 0)  # before the bot handles the press (same loop)
+    page2 = await tg.fake.wait_for("sendMessage", since=since, chat_id=USER, timeout=WAIT)
+    assert msg.ANSWER_PAGE.format(page=2, pages=2) in assert_html_message(page2)
+    assert msg.PREVIOUS in buttons_of(page2)
+    await tg.settle()
+    refused = [c.error for c in tg.fake.calls if c.status == 400]
+    assert refused == ["Bad Request: message to edit not found"]
+    assert [r for r in tg.fake.messages() if r.plain_text == msg.APOLOGY] == []
+
+
 async def test_more_edits_the_answer_in_place_and_a_double_tap_is_harmless(tg: Harness) -> None:
     first = await tg.say(USER, TWO_PAGE_QUESTION)
     assert first.plain_text and msg.ANSWER_PAGE.format(page=1, pages=2) in first.plain_text
