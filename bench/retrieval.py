@@ -4,8 +4,8 @@ For each size it reports, in one run on the same tokens: ingest + segment + inde
 p50/p95 of our index, the whole ``ask`` (segment, retrieve, re-rank, compose, render; timed after as many
 other questions have warmed the caches of a serving bot), of ``rank_bm25`` (on a sample of queries: it is
 slow) and of ``bm25s`` when installed, with ratios; the time to load the persisted index and the peak RSS
-of a process serving it (measured in a fresh subprocess); the cost of adding one day's 1,000 paragraphs. Scores are checked to be
-rank_bm25's on the sampled queries.
+of a process serving it (measured in a fresh subprocess); the cost of adding one day's 1,000 paragraphs.
+Scores are checked to be rank_bm25's on the sampled queries.
 """
 
 from __future__ import annotations
