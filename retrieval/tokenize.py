@@ -31,6 +31,8 @@ import numpy.typing as npt
 import opencc
 import rjieba
 
+from .lexicon import QUESTION_FRAMES, STOPWORDS
+
 __all__ = ["STOPWORDS", "Batch", "Tokenizer", "default_userdict", "is_pair", "pair_code", "pair_text"]
 
 _WORDCHAR = re.compile(r"[^\W_]")
@@ -49,140 +51,6 @@ def _invisible(m: re.Match[str]) -> str:
 _LEADING_DIGITS = re.compile(r"^(\d+)(.*)$")
 _NORMALIZE_CACHE = 20_000
 _VERSION = 3  # bump when token output changes: persisted indexes are rebuilt
-
-_QUESTION_FRAMES = re.compile(
-    r"多少钱|多少人次|多少人|多少次|多少年|多少个|多少名|多少项|多少天|多长时间|多久|什么时候|什么时间|什么地方"
-    r"|叫什么名字|叫什么|是什么|有哪些|为什么|怎么样|怎样|如何|哪一年|哪年|哪一天|哪天|哪里|哪儿|哪些|是谁|请问"
-)
-
-#: Question words, function words and pronouns: removed from questions, and they break bigram runs.
-STOPWORDS = frozenset(
-    [
-        "什么",
-        "什么样",
-        "什么时候",
-        "什么地方",
-        "什么样的",
-        "为什么",
-        "怎么",
-        "怎么样",
-        "怎样",
-        "如何",
-        "哪",
-        "哪些",
-        "哪个",
-        "哪里",
-        "哪儿",
-        "哪一",
-        "哪位",
-        "哪种",
-        "哪年",
-        "哪国",
-        "多少",
-        "多少次",
-        "多少年",
-        "多久",
-        "多大",
-        "多长",
-        "多高",
-        "多远",
-        "几",
-        "几个",
-        "几年",
-        "几次",
-        "几种",
-        "几位",
-        "谁",
-        "何",
-        "何时",
-        "何地",
-        "何人",
-        "何种",
-        "为何",
-        "是否",
-        "吗",
-        "呢",
-        "啊",
-        "吧",
-        "是",
-        "的",
-        "了",
-        "在",
-        "有",
-        "和",
-        "与",
-        "及",
-        "或",
-        "被",
-        "把",
-        "对",
-        "于",
-        "为",
-        "由",
-        "从",
-        "到",
-        "以",
-        "将",
-        "也",
-        "都",
-        "而",
-        "其",
-        "之",
-        "这",
-        "那",
-        "这个",
-        "那个",
-        "这些",
-        "那些",
-        "请问",
-        "呀",
-        "时候",
-        "地方",
-        "名字",
-        "哪一年",
-        "哪一天",
-        "哪一位",
-        "哪一个",
-        "哪一种",
-        "哪一部",
-        "哪一场",
-        "哪一届",
-        "哪家",
-        "何处",
-        "何时何地",
-        "几岁",
-        "几名",
-        "什么人",
-        "多少钱",
-        "多少岁",
-        "多少人",
-        "多少个",
-        "他",
-        "她",
-        "它",
-        "他们",
-        "她们",
-        "它们",
-        "该",
-        "此",
-        "本",
-        "这种",
-        "这座",
-        "这部",
-        "这位",
-        "这本",
-        "这条",
-        "这家",
-        "这首",
-        "这支",
-        "这场",
-        "这款",
-        "这里",
-        "那里",
-        "这样",
-        "那样",
-    ]
-)
 
 
 def default_userdict() -> Path:
@@ -217,6 +85,10 @@ class Tokenizer:
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
         return str(self._t2s.convert(text.lower()))
+
+    def simplified(self, text: str) -> str:
+        """``text`` with traditional characters made simplified (nothing else changed)."""
+        return str(self._t2s.convert(text))
 
     def normalize_cached(self, text: str) -> str:
         """``normalize`` with a bounded memory: answering a question normalises the same paragraphs often."""
@@ -293,6 +165,31 @@ class Tokenizer:
         """The tokens a question is searched with: stop words and repeats removed, order kept."""
         return list(dict.fromkeys(t for t in self.tokens(text) if t not in STOPWORDS))
 
+    def search_terms(self, words: Sequence[str], keep: Sequence[bool]) -> list[str]:
+        """``query_terms`` of already segmented words (``words``' output) without the words not kept, which
+        also break character-pair runs: a question parsed once is searched without segmenting it again."""
+        strings: list[str] = []
+        pairs: list[str] = []
+        bigrams: list[str] = []
+        run = ""
+        for word, kept in zip(words, keep, strict=True):
+            kind = self._kinds.get(word)
+            if kind is None:
+                kind = self._kinds[word] = _kind(word)
+            if not kept:
+                kind = _SKIP
+            if kind in (_WORD, _WORD_RUN):
+                strings.append(word)
+            elif kind in (_PAIR, _PAIR_RUN):
+                pairs.append(word)
+            if self.bigrams and kind in (_WORD_RUN, _PAIR_RUN):
+                run += word
+            else:
+                bigrams += [run[i : i + 2] for i in range(len(run) - 1)]
+                run = ""
+        bigrams += [run[i : i + 2] for i in range(len(run) - 1)]
+        return list(dict.fromkeys(t for t in strings + pairs + bigrams if t not in STOPWORDS))
+
     def content_words(self, text: str) -> list[str]:
         """The informative words of a text (no bigrams, no stop words), in order, with repeats."""
         return [w for w in self.words(text) if _WORDCHAR.search(w) and w not in STOPWORDS]
@@ -301,7 +198,7 @@ class Tokenizer:
         """The words a question asks about: content words once its frame (多少钱, 叫什么名字, 是谁 …) is
         taken out, without lone Latin letters (the b of <b>). The 钱 of 多少钱 is how the question asks,
         not what it asks about: an article says 680万元, never 钱."""
-        words = self.content_words(_QUESTION_FRAMES.sub(" ", self.normalize(question)))
+        words = self.content_words(QUESTION_FRAMES.sub(" ", self.normalize(question)))
         return [w for w in dict.fromkeys(words) if not (len(w) == 1 and w.isascii() and w.isalpha())]
 
     def in_dictionary(self, word: str) -> bool:
