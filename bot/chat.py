@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TextIO
 
 from retrieval.compose import Answer
@@ -16,8 +17,11 @@ _MORE = {"更多", "more", "/more", "下一页"}
 _QUIT = {"/quit", "/exit", "/q", "退出"}
 
 
-def run_chat(service: NewsService, stdin: TextIO, stdout: TextIO, *, color: bool = False) -> None:
-    """Read questions line by line until /quit or end of input; answer each like the bot would."""
+def run_chat(
+    service: NewsService, stdin: TextIO, stdout: TextIO, *, color: bool = False, now: dt.date | None = None
+) -> None:
+    """Read questions line by line until /quit or end of input; answer each like the bot would
+    (``now``: the day the questions count as asked on, default today)."""
     stats = service.store.stats()
     say = _Printer(stdout)
     say(msg.CHAT_WELCOME.format(articles=stats["articles"], paragraphs=stats["paragraphs"]))
@@ -54,7 +58,7 @@ def run_chat(service: NewsService, stdin: TextIO, stdout: TextIO, *, color: bool
                 say(msg.CHAT_UNKNOWN_COMMAND.format(command=command))
             continue
         try:
-            last, page = service.ask(text), 0
+            last, page = service.ask(text, now=now), 0
         except QuestionTooLong as exc:
             say(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -127,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="day_from", metavar="D", help="only articles dated D (YYYY-MM-DD) or later")
     p.add_argument("--to", dest="day_to", metavar="D", help="only articles dated D or earlier")
     p.add_argument("--source", help="only articles from this publication")
+    _now_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(
@@ -136,7 +138,12 @@ def _parser() -> argparse.ArgumentParser:
         "newsbot eval --corpus ../shared/eval/cmrc2018-train/corpus.jsonl "
         "--queries ../shared/eval/cmrc2018-train/queries.jsonl",
     )
-    p.add_argument("--queries", required=True, type=Path, help="JSONL with question, answers, positive_ids")
+    p.add_argument(
+        "--queries",
+        required=True,
+        type=Path,
+        help="JSONL with question, answers, positive_ids (and asked_at)",
+    )
     p.add_argument("--corpus", type=Path, help="JSONL articles to evaluate on (a temporary database)")
     p.add_argument("--k", default="1,5,10,20", help="cut-offs for Recall@k (default 1,5,10,20)")
     p.add_argument("--retrieval-only", action="store_true", help="skip the answer and refusal figures")
@@ -148,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Recall@k and MRR of BM25 alone, without the second stage (answers always use the bot's ranking)",
     )
+    _now_option(p, "rows without asked_at are asked on this day")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(
@@ -165,14 +173,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="JSONL with `question` (or one question per line): one JSON answer per line on stdout",
     )
+    _now_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    command(
+    p = command(
         "chat",
         cmd_chat,
         "a conversation in the terminal (what `make run` starts without a token)",
         "newsbot chat",
     )
+    _now_option(p)
 
     p = command(
         "digest",
@@ -197,6 +207,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+def _now_option(p: argparse.ArgumentParser, extra: str = "") -> None:
+    p.add_argument(
+        "--now",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the day the question is asked on: 上个月, 去年 and 最近 count from it (default: today)"
+        + (f"; {extra}" if extra else ""),
+    )
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2024-05-10") from None
 
 
 def print_json(value: Any) -> None:
@@ -329,13 +356,18 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     service = NewsService.open(settings)
     with service.store:
+        try:
+            question = service.parse(args.question, args.now)
+        except QuestionTooLong as exc:
+            raise CliError(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit)) from None
         result = service.searcher.search(
-            args.question, k=args.k, day_from=args.day_from, day_to=args.day_to, source=args.source
+            question, k=args.k, day_from=args.day_from, day_to=args.day_to, source=args.source
         )
     if args.json:
         print_json(
             {
-                "question": result.question,
+                "question": question.text,
+                "times": [{"text": t.text, "period": t.label(), "grain": t.grain} for t in question.times],
                 "terms": list(result.terms),
                 "hits": [
                     {
@@ -355,6 +387,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
             }
         )
         return 0
+    if question.times:
+        print("times: " + "; ".join(f"{t.text} = {t.label()}" for t in question.times) + "\n")
     if not result.hits:
         print("no paragraph holds any of the terms: " + (" ".join(result.terms) or "(none)"))
     for h in result.hits:
@@ -386,22 +420,46 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         with store:
             service = NewsService.open(settings, store=store, persist=not args.corpus)
             progress = _Counter("queries", len(queries), enabled=sys.stderr.isatty() and not args.json)
+            options = (
+                dataclasses.replace(service.options, use_question_type=False) if args.plain_windows else None
+            )
             result = evaluate(
                 service,
                 queries,
                 ks,
+                now=args.now,
                 progress=progress.update,
                 answers=not args.retrieval_only,
-                plain_windows=args.plain_windows,
+                options=options,
                 second_stage=not args.bm25_only,
             )
             progress.close()
     if args.json:
-        print_json(result.as_dict())
-    else:
-        for key, value in result.as_dict().items():
-            print(f"{key:>16}: {value}")
+        print_json({**result.as_dict(), "slices": {g: _rounded(f) for g, f in result.groups.items()}})
+        return 0
+    for key, value in result.as_dict().items():
+        print(f"{key:>16}: {value}")
+    if result.groups:
+        print()
+        print(_slice_table(result.groups))
     return 0
+
+
+def _rounded(figures: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in figures.items()}
+
+
+def _slice_table(groups: dict[str, dict[str, float]]) -> str:
+    """The figures per slice and half as a table (columns only for figures some group has)."""
+    columns = list(
+        dict.fromkeys(k for figures in groups.values() for k in figures if not k.startswith("ask_ms"))
+    )
+    width = max(len(g) for g in groups) + 2
+    lines = ["slice".ljust(width) + " ".join(f"{c:>11}" for c in columns)]
+    for group, figures in groups.items():
+        cells = [f"{figures[c]:>11.4g}" if c in figures else " " * 11 for c in columns]
+        lines.append(group.ljust(width) + " ".join(cells))
+    return "\n".join(lines)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -413,9 +471,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     service = NewsService.open(settings)
     with service.store:
         if args.batch:
-            return _ask_batch(service, args.batch)
+            return _ask_batch(service, args.batch, args.now)
         try:
-            answer = service.ask(args.question)
+            answer = service.ask(args.question, now=args.now)
         except QuestionTooLong as exc:
             print(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
             return 1
@@ -427,7 +485,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if answer.answered else 3
 
 
-def _ask_batch(service: NewsService, path: Path) -> int:
+def _ask_batch(service: NewsService, path: Path, now: dt.date | None) -> int:
     """One JSON line per input line, in order; a bad or empty line still gets its answer line."""
     if not path.is_file():
         raise CliError(f"no such file: {path}")
@@ -436,7 +494,7 @@ def _ask_batch(service: NewsService, path: Path) -> int:
             question, error = _batch_question(line)
             record: dict[str, Any] = {"line": n, "question": question}
             try:
-                answer = service.ask(question)
+                answer = service.ask(question, now=now)
                 record.update(
                     answered=answer.answered, rendered=render_telegram(answer), answer=answer_json(answer, 0)
                 )
@@ -466,7 +524,7 @@ def _batch_question(line: str) -> tuple[str, str | None]:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     service = NewsService.open(settings)
     with service.store:
-        run_chat(service, sys.stdin, sys.stdout, color=sys.stdout.isatty())
+        run_chat(service, sys.stdin, sys.stdout, color=sys.stdout.isatty(), now=args.now)
     return 0
 
 

@@ -1,8 +1,9 @@
 """``newsbot eval``: retrieval and answer quality on a question set with gold articles and answers.
 
 Query file (JSON Lines): ``{"qid", "question", "answers": [...], "positive_ids": [...]}`` where
-``positive_ids`` are articles' external ids (the ``id`` field of ingested JSON Lines). Recall@k and MRR@10
-rank *articles* by their best paragraph.
+``positive_ids`` are articles' external ids (the ``id`` field of ingested JSON Lines); optional
+``asked_at`` (YYYY-MM-DD) is the day the question was asked, which 上个月 and 去年 are counted from
+(otherwise ``--now``, else today). Recall@k and MRR@10 rank *articles* by their best paragraph.
 
 Answer figures (unless retrieval only):
 
@@ -11,13 +12,20 @@ Answer figures (unless retrieval only):
 - ``answerable_refused``: share of those the bot refused (said nothing relevant was found);
 - ``unanswerable_answered``: the same questions asked with their own article taken out of the ranking
   (collection statistics unchanged), where refusing is right: share that still got an answer;
-- ``no_answer_answered``: questions listed with no answers and no positives (e.g. seed questions about
-  things the corpus lacks): share that got an answer;
-- ``ask_ms_p50/p95``: search + compose + render time per question.
+- ``no_answer_refused``: questions listed with no answers and no positives (about things the archive
+  lacks, or a period it does not reach): share refused, as is right;
+- ``right_date``: of the answered questions that name a time, the share whose first passage comes from
+  an article dated in the question's period (publication lag included);
+- ``ask_ms_p50/p95``: parse + search + compose + render time per question.
+
+The same figures are given per slice — questions with an absolute time (2023年…), a relative one (rows
+with ``asked_at``: 上个月…), no time, traditional characters — and per half of the file (odd and even
+rows), so a choice tuned on one half is seen on the other.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import statistics
 import time
@@ -33,17 +41,39 @@ from .service import NewsService
 
 __all__ = ["EvalQuery", "EvalReport", "evaluate", "load_queries"]
 
+ABSOLUTE, RELATIVE, NO_TIME, TRADITIONAL = "absolute time", "relative time", "no time", "traditional"
+HALVES = ("half A (odd rows)", "half B (even rows)")
+
 
 class EvalInputError(ValueError):
     """The query file cannot be used; the message names the line."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvalQuery:
     qid: str
     question: str
     answers: tuple[str, ...]
     positive_ids: tuple[str, ...]
+    asked_at: dt.date | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Row:
+    """What one query gave."""
+
+    groups: tuple[str, ...]
+    rank: int | None = None  # of the first positive article; None: not in the ranking
+    ranked: bool = False  # has positives to rank
+    search_ms: float = 0.0
+    answerable: bool = False
+    answered: bool = False
+    in_reply: bool = False
+    right_date: bool | None = None
+    own_removed_answered: bool | None = None
+    no_answer: bool = False
+    ask_ms: float | None = None
 
 
 @dataclass
@@ -56,6 +86,7 @@ class EvalReport:
     latency_ms_p95: float
     misses: list[str] = field(default_factory=list)  # qids whose positive is not in the top max(k)
     answers: dict[str, float] = field(default_factory=dict)
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)  # slice or half -> figures
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,7 +103,7 @@ def load_queries(path: Path) -> list[EvalQuery]:
     """Read a query file.
 
     Raises:
-        EvalInputError: a line is not JSON or lacks ``question``/``positive_ids``.
+        EvalInputError: a line is not JSON or lacks ``question``, or ``asked_at`` is not a date.
     """
     out = []
     with path.open(encoding="utf-8-sig") as f:
@@ -81,16 +112,21 @@ def load_queries(path: Path) -> list[EvalQuery]:
                 continue
             try:
                 q = json.loads(line)
+                asked_at = q.get("asked_at")
                 out.append(
                     EvalQuery(
-                        str(q.get("qid", n)),
-                        str(q["question"]),
-                        tuple(str(a) for a in q.get("answers") or ()),
-                        tuple(str(p) for p in q.get("positive_ids") or ()),
+                        qid=str(q.get("qid", n)),
+                        question=str(q["question"]),
+                        answers=tuple(str(a) for a in q.get("answers") or ()),
+                        positive_ids=tuple(str(p) for p in q.get("positive_ids") or ()),
+                        asked_at=dt.date.fromisoformat(asked_at) if asked_at else None,
+                        line=n,
                     )
                 )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise EvalInputError(f"{path}:{n}: needs a JSON object with `question` ({exc})") from None
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                raise EvalInputError(
+                    f"{path}:{n}: needs a JSON object with `question` (and `asked_at` as YYYY-MM-DD) ({exc})"
+                ) from None
     return out
 
 
@@ -99,94 +135,138 @@ def evaluate(
     queries: Iterable[EvalQuery],
     ks: tuple[int, ...] = (1, 5, 10, 20),
     *,
+    now: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
     answers: bool = True,
-    plain_windows: bool = False,
+    options: ComposeOptions | None = None,
     second_stage: bool = True,
 ) -> EvalReport:
-    """Rank each query's positive article and time each search; with ``answers``, compose and judge replies."""
-    searcher = service.searcher
-    if plain_windows:
-        service.options = ComposeOptions(
-            per_page=service.options.per_page,
-            window_chars=service.options.window_chars,
-            use_question_type=False,
-        )
+    """Rank each query's positive article and time each search; with ``answers``, compose and judge replies.
+
+    ``now`` is the day questions without ``asked_at`` are asked on (default: today); ``options`` replace
+    the service's composer options for these answers.
+    """
     queries = list(queries)
+    if not any(q.positive_ids for q in queries):
+        raise EvalInputError("no query has positive_ids to score")
+    external = service.store.external_ids()
+    by_external = {ext: aid for aid, ext in external.items() if ext is not None}
     depth = max(*ks, 10)
-    recall_hits = dict.fromkeys(ks, 0)
-    reciprocal = 0.0
-    latencies: list[float] = []
-    misses: list[str] = []
-    n = 0
-    for q in queries:
-        if not q.positive_ids:
-            continue
-        start = time.perf_counter()
-        result = searcher.search(q.question, k=depth * 3, second_stage=second_stage)
-        latencies.append((time.perf_counter() - start) * 1000)
-        rank = _article_rank(
-            [(h.article.id, h.article.external_id) for h in result.hits], set(q.positive_ids)
-        )
-        for k in ks:
-            recall_hits[k] += rank is not None and rank <= k
-        if rank is not None and rank <= 10:
-            reciprocal += 1 / rank
-        if rank is None or rank > max(ks):
-            misses.append(q.qid)
-        n += 1
+    rows = []
+    for n, q in enumerate(queries, start=1):
+        rows.append(_evaluate_one(service, q, by_external, depth, now, answers, options, second_stage))
         if progress:
             progress(n)
-    if not n:
-        raise EvalInputError("no query has positive_ids to score")
+    ranked = [r for r in rows if r.ranked]
+    overall = _figures(rows, ks)
     report = EvalReport(
-        n, ks, {k: recall_hits[k] / n for k in ks}, reciprocal / n, *_percentiles(latencies), misses
+        len(ranked),
+        ks,
+        {k: overall[f"recall@{k}"] for k in ks},
+        overall["mrr@10"],
+        *_percentiles([r.search_ms for r in ranked]),
+        [
+            q.qid
+            for q, r in zip(queries, rows, strict=True)
+            if r.ranked and (r.rank is None or r.rank > max(ks))
+        ],
     )
     if answers:
-        report.answers = _answer_figures(service, queries, searcher.store.external_ids())
+        report.answers = {
+            k: v for k, v in overall.items() if not k.startswith(("recall@", "mrr@", "questions"))
+        }
+    for group in (ABSOLUTE, RELATIVE, NO_TIME, TRADITIONAL, *HALVES):
+        members = [r for r in rows if group in r.groups]
+        if members and len(members) < len(rows):
+            report.groups[group] = _figures(members, ks[:2])
     return report
 
 
-def _answer_figures(
-    service: NewsService, queries: list[EvalQuery], external: dict[int, str | None]
-) -> dict[str, float]:
-    by_external = {ext: aid for aid, ext in external.items() if ext is not None}
-    in_reply = refused = wrongly_answered = answerable = 0
-    no_answer = no_answer_answered = 0
-    times: list[float] = []
-    for q in queries:
-        if not q.positive_ids and not q.answers:
-            no_answer += 1
-            no_answer_answered += service.ask(q.question).answered
-            continue
-        if not q.answers:
-            continue
-        answerable += 1
-        start = time.perf_counter()
-        answer = service.ask(q.question)
-        shown = strip_tags(render_telegram(answer))
-        times.append((time.perf_counter() - start) * 1000)
-        in_reply += answer.answered and any(a in shown for a in q.answers)
-        refused += not answer.answered
-        own = frozenset(by_external[p] for p in q.positive_ids if p in by_external)
-        if own:
-            wrongly_answered += service.ask(q.question, exclude_articles=own).answered
-    figures: dict[str, float] = {}
-    if answerable:
-        p50, p95 = _percentiles(times)
-        figures.update(
-            answer_in_reply=in_reply / answerable,
-            answerable_refused=refused / answerable,
-            unanswerable_answered=wrongly_answered / answerable,
-            ask_ms_p50=p50,
-            ask_ms_p95=p95,
+def _evaluate_one(
+    service: NewsService,
+    q: EvalQuery,
+    by_external: dict[str, int],
+    depth: int,
+    now: dt.date | None,
+    answers: bool,
+    options: ComposeOptions | None,
+    second_stage: bool,
+) -> _Row:
+    asked = q.asked_at or now or service.today()
+    start = time.perf_counter()
+    parsed = service.parse(q.question, asked)
+    result = service.searcher.search(parsed, k=depth * 3, second_stage=second_stage)
+    search_ms = (time.perf_counter() - start) * 1000
+    groups = [HALVES[(q.line - 1) % 2] if q.line else HALVES[0]]
+    if q.asked_at:
+        groups.append(RELATIVE)
+    elif parsed.times:
+        groups.append(ABSOLUTE)
+    else:
+        groups.append(NO_TIME)
+    if service.searcher.tokenizer.simplified(q.question) != q.question:
+        groups.append(TRADITIONAL)
+    row: dict[str, Any] = {"groups": tuple(groups), "search_ms": search_ms}
+    if q.positive_ids:
+        row["ranked"] = True
+        row["rank"] = _article_rank(
+            [(h.article.id, h.article.external_id) for h in result.hits], set(q.positive_ids)
         )
+    if not answers:
+        return _Row(**row)
+    if not q.positive_ids and not q.answers:
+        row["no_answer"] = True
+        row["answered"] = service.ask(q.question, now=asked, options=options).answered
+        return _Row(**row)
+    if not q.answers:
+        return _Row(**row)
+    start = time.perf_counter()
+    answer = service.ask(q.question, now=asked, options=options)
+    shown = strip_tags(render_telegram(answer))
+    row["ask_ms"] = (time.perf_counter() - start) * 1000
+    row.update(answerable=True, answered=answer.answered)
+    row["in_reply"] = answer.answered and any(a in shown for a in q.answers)
+    if answer.answered and parsed.times:
+        row["right_date"] = bool(parsed.fits(answer.passages[0].source.date))
+    own = frozenset(by_external[p] for p in q.positive_ids if p in by_external)
+    if own:
+        row["own_removed_answered"] = service.ask(
+            q.question, now=asked, options=options, exclude_articles=own
+        ).answered
+    return _Row(**row)
+
+
+def _figures(rows: list[_Row], ks: tuple[int, ...]) -> dict[str, float]:
+    """Recall@k, MRR@10 and the answer figures of some rows (shares; figures with no rows left out)."""
+    out: dict[str, float] = {}
+    ranked = [r for r in rows if r.ranked]
+    if ranked:
+        for k in ks:
+            out[f"recall@{k}"] = sum(r.rank is not None and r.rank <= k for r in ranked) / len(ranked)
+        out["mrr@10"] = sum(1 / r.rank for r in ranked if r.rank is not None and r.rank <= 10) / len(ranked)
+    answerable = [r for r in rows if r.answerable]
+    if answerable:
+        out["answer_in_reply"] = sum(r.in_reply for r in answerable) / len(answerable)
+        out["answerable_refused"] = sum(not r.answered for r in answerable) / len(answerable)
+        removed = [r for r in answerable if r.own_removed_answered is not None]
+        if removed:
+            out["unanswerable_answered"] = sum(bool(r.own_removed_answered) for r in removed) / len(removed)
+        dated = [r for r in answerable if r.right_date is not None]
+        if dated:
+            out["right_date"] = sum(bool(r.right_date) for r in dated) / len(dated)
+        times = [r.ask_ms for r in answerable if r.ask_ms is not None]
+        if times and len(rows) > 1:
+            out["ask_ms_p50"], out["ask_ms_p95"] = _percentiles(times)
+    no_answer = [r for r in rows if r.no_answer]
     if no_answer:
-        figures["no_answer_answered"] = no_answer_answered / no_answer
-    return figures
+        out["no_answer_refused"] = sum(not r.answered for r in no_answer) / len(no_answer)
+    out["questions"] = len(rows)
+    return out
 
 
 def _percentiles(ms: list[float]) -> tuple[float, float]:
+    if not ms:
+        return 0.0, 0.0
     ordered = sorted(ms)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 

@@ -8,6 +8,7 @@ one emoji or one combining sequence), never inside a tag or an entity.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import unicodedata
@@ -131,7 +132,7 @@ def _shortened(p: Passage, room: int) -> Passage:
         cut = _safe_cut(p.quote, fits)
     quote = p.quote[:cut].rstrip("…") + "…"
     spans = tuple((s, min(e, cut)) for s, e in p.highlights if s < cut)
-    return Passage(quote, spans, p.source, p.score, p.matched)
+    return dataclasses.replace(p, quote=quote, highlights=spans)
 
 
 def _safe_cut(text: str, at: int) -> int:
@@ -192,6 +193,8 @@ def answer_json(answer: Answer, page: int | None = None) -> dict[str, Any]:
         "answered": answer.answered,
         "reason": answer.reason,
         "suggestions": list(answer.suggestions),
+        "period": answer.period,
+        "archive": list(answer.archive) if answer.archive else None,
         "coverage": round(answer.coverage, 4),
         "terms": list(answer.terms),
         "pages": answer.pages,
@@ -226,35 +229,38 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
     """The answer back from ``answer_json`` (all pages), as kept in an answer session."""
     passages = tuple(
         Passage(
-            p["quote"],
-            tuple((int(a), int(b)) for a, b in p["highlights"]),
-            Source(
-                p["source"]["article_id"],
-                p["source"]["external_id"],
-                p["source"]["headline"],
-                p["source"]["kicker"],
-                p["source"]["subtitle"],
-                p["source"]["date"],
-                p["source"]["publication"],
-                p["source"]["page"],
-                p["source"]["url"],
-                p["source"]["paragraph"],
-                p["source"].get("paragraph_id", 0),
+            quote=p["quote"],
+            highlights=tuple((int(a), int(b)) for a, b in p["highlights"]),
+            source=Source(
+                article_id=p["source"]["article_id"],
+                external_id=p["source"]["external_id"],
+                headline=p["source"]["headline"],
+                kicker=p["source"]["kicker"],
+                subtitle=p["source"]["subtitle"],
+                date=p["source"]["date"],
+                publication=p["source"]["publication"],
+                page=p["source"]["page"],
+                url=p["source"]["url"],
+                paragraph=p["source"]["paragraph"],
+                paragraph_id=p["source"].get("paragraph_id", 0),
             ),
-            float(p["score"]),
-            tuple(p.get("matched", ())),
+            score=float(p["score"]),
+            matched=tuple(p.get("matched", ())),
         )
         for p in data["passages"]
     )
+    archive = data.get("archive")
     return Answer(
-        data["question"],
-        bool(data["answered"]),
-        passages,
-        int(data["per_page"]),
-        tuple(data["terms"]),
-        float(data["coverage"]),
-        data.get("reason"),
-        tuple(data.get("suggestions", ())),
+        question=data["question"],
+        answered=bool(data["answered"]),
+        passages=passages,
+        per_page=int(data["per_page"]),
+        terms=tuple(data["terms"]),
+        coverage=float(data["coverage"]),
+        reason=data.get("reason"),
+        suggestions=tuple(data.get("suggestions", ())),
+        period=data.get("period", ""),
+        archive=(archive[0], archive[1]) if archive else None,
     )
 
 

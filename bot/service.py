@@ -12,6 +12,7 @@ from retrieval.bm25 import BM25Params
 from retrieval.compose import Answer, ComposeOptions, compose_answer, relevant_hits
 from retrieval.digest import Digest, build_digest
 from retrieval.index import day_number
+from retrieval.question import Question, parse_question
 from retrieval.search import Searcher
 from retrieval.tokenize import Tokenizer, default_userdict
 
@@ -77,6 +78,7 @@ class NewsService:
         self.store = store
         self.searcher = searcher
         self.options = ComposeOptions(per_page=settings.passages_per_page, window_chars=settings.window_chars)
+        self._archive: tuple[int, tuple[str, str] | None] = (-1, None)
 
     @classmethod
     def open(
@@ -95,8 +97,12 @@ class NewsService:
     def close(self) -> None:
         self.store.close()
 
-    def ask(self, question: str, *, exclude_articles: frozenset[int] = frozenset()) -> Answer:
-        """Answer a question with quoted passages, or say plainly that nothing relevant was found.
+    def today(self) -> dt.date:
+        """Today in the configured time zone: what 今天, 上个月 and 去年 are counted from."""
+        return dt.datetime.now(self.settings.tz).date()
+
+    def parse(self, question: str, now: dt.date | None = None) -> Question:
+        """The question parsed once (``now`` resolves 上个月, 去年; default: today).
 
         Raises:
             QuestionTooLong: the question is longer than ``max_question_chars``.
@@ -104,8 +110,40 @@ class NewsService:
         question = question.strip()
         if len(question) > self.settings.max_question_chars:
             raise QuestionTooLong(len(question), self.settings.max_question_chars)
-        result = self.searcher.search(question, k=_HITS, exclude_articles=exclude_articles)
-        return compose_answer(question, result, self.searcher.tokenizer, self.searcher.index, self.options)
+        return parse_question(question, self.searcher.tokenizer, now or self.today())
+
+    def ask(
+        self,
+        question: str,
+        *,
+        now: dt.date | None = None,
+        exclude_articles: frozenset[int] = frozenset(),
+        options: ComposeOptions | None = None,
+    ) -> Answer:
+        """Answer a question with quoted passages, or say plainly that nothing relevant was found.
+
+        ``now`` is the day it is asked on (default: today); ``options`` replace the composer's settings.
+
+        Raises:
+            QuestionTooLong: the question is longer than ``max_question_chars``.
+        """
+        parsed = self.parse(question, now)
+        result = self.searcher.search(parsed, k=_HITS, exclude_articles=exclude_articles)
+        return compose_answer(
+            parsed,
+            result,
+            self.searcher.tokenizer,
+            self.searcher.index,
+            options or self.options,
+            archive=self.archive_range(),
+        )
+
+    def archive_range(self) -> tuple[str, str] | None:
+        """First and last day of the dated articles (None when none is dated), cached per index snapshot."""
+        generation = self.searcher.index.generation
+        if self._archive[0] != generation:
+            self._archive = (generation, self.store.date_range())
+        return self._archive[1]
 
     def article(self, ref: str) -> Article | None:
         """An article by number or external id, with its paragraphs."""
@@ -160,8 +198,11 @@ class NewsService:
         tokenizer, index = self.searcher.tokenizer, self.searcher.index
         found: set[int] = set()
         for keyword in dict.fromkeys(keywords.split()):
-            result = self.searcher.search(keyword, k=_KEYWORD_HITS, second_stage=False)
-            found.update(h.article.id for h in relevant_hits(keyword, result, tokenizer, index, self.options))
+            question = parse_question(keyword, tokenizer, self.today(), times=False)
+            result = self.searcher.search(question, k=_KEYWORD_HITS, second_stage=False, contexts=False)
+            found.update(
+                h.article.id for h in relevant_hits(question, result, tokenizer, index, self.options)
+            )
         return sorted(found)
 
     def trend(self, keyword: str, days: int, today: dt.date) -> list[tuple[dt.date, int]]:

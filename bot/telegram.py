@@ -14,6 +14,7 @@ own database connection; the event loop keeps answering meanwhile.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -902,12 +903,9 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not runtime.limiter.allow(user.id, runtime.clock()):
             await query.answer([], cache_time=5, is_personal=True)
             return
-        try:
-            answer = runtime.service.ask(text[: runtime.settings.max_question_chars])
-        except QuestionTooLong:
-            answer = None
-        for i, p in enumerate(answer.passages[:_INLINE_RESULTS] if answer and answer.answered else ()):
-            single = Answer(answer.question, True, (p,), 1, answer.terms, answer.coverage)  # type: ignore[union-attr]
+        answer = runtime.service.ask(text[: runtime.settings.max_question_chars])
+        for i, p in enumerate(answer.passages[:_INLINE_RESULTS] if answer.answered else ()):
+            single = dataclasses.replace(answer, passages=(p,), per_page=1)
             results.append(
                 InlineQueryResultArticle(
                     id=f"{p.source.paragraph_id}-{i}",

@@ -400,6 +400,19 @@ class Store:
                 out[r[0]] = (Paragraph(*r[:5]), article)
         return out
 
+    def article_texts(self, ids: list[int]) -> dict[int, str]:
+        """Each article's kicker, headline, subtitle and paragraphs as one text, a line each."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(sorted(set(ids)), 500):
+            rows = self.db.conn.execute(
+                "SELECT a.id, a.kicker || char(10) || a.headline || char(10) || a.subtitle || char(10) || "
+                "(SELECT group_concat(text, char(10)) FROM (SELECT text FROM paragraphs p WHERE p.article_id = a.id "
+                f"ORDER BY p.ordinal)) FROM articles a WHERE a.id IN ({_marks(len(chunk))})",
+                chunk,
+            )
+            out.update((r[0], r[1] or "") for r in rows)
+        return out
+
     def external_ids(self) -> dict[int, str | None]:
         """Every article id with its external id."""
         return dict(self.db.conn.execute("SELECT id, external_id FROM articles").fetchall())
@@ -439,6 +452,13 @@ class Store:
             )
         )
         return dict(row)
+
+    def date_range(self) -> tuple[str, str] | None:
+        """The first and last date of the dated articles (undated ones do not say what the archive covers)."""
+        row = self.db.conn.execute(
+            "SELECT min(date), max(date) FROM articles WHERE date IS NOT NULL"
+        ).fetchone()
+        return (row[0], row[1]) if row and row[0] else None
 
     def is_empty(self) -> bool:
         return self.db.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None

@@ -33,6 +33,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from bisect import bisect_right
@@ -42,11 +43,19 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
 
-from .search import Hit, SearchResult
+from .hits import Hit, SearchResult
+from .lexicon import CLASSIFIERS, NUMBER, PERSON, PLACE, TIME
+from .question import CONTENT, Question
 from .sentences import split_sentences
+from .timeexpr import TimeSpan
 from .tokenize import STOPWORDS, Tokenizer
 
 __all__ = [
+    "FOCUS_MISSING",
+    "LOW_COVERAGE",
+    "NO_MATCH",
+    "OUT_OF_RANGE",
+    "WRONG_TIME",
     "Answer",
     "ComposeOptions",
     "CorpusStats",
@@ -54,32 +63,29 @@ __all__ = [
     "Source",
     "compose_answer",
     "key_sentence",
-    "question_names",
-    "question_type",
     "question_units",
     "relevant_hits",
 ]
 
-NUMBER, PERSON, PLACE, TIME = "number", "person", "place", "time"
-_QUESTION_TYPES = (
-    (TIME, re.compile(r"什么时候|何时|哪一?年|哪一?天|哪个月|几月|几号|几点|什么时间|多久以前|哪一?日")),
-    (
-        NUMBER,
-        re.compile(r"多少|几[个位名次年天岁种项条家所期支场人元倍成]?|多大|多高|多长|多远|多重|多久|第几"),
-    ),
-    (PERSON, re.compile(r"谁|何人|哪位|哪一位|什么人")),
-    (PLACE, re.compile(r"哪里|哪儿|何地|何处|什么地方|哪个(?:省|市|县|国家|城市|地区|乡|镇|村)|在哪")),
-)
+#: Why an answer was not given (``Answer.reason``).
+EMPTY, NO_MATCH, LOW_COVERAGE = "empty", "no_match", "low_coverage"
+OUT_OF_RANGE = "out_of_range"  # the question's period lies outside the archive's
+WRONG_TIME = "wrong_time"  # passages about the subject exist, none from the period asked about
+FOCUS_MISSING = "focus_missing"  # passages about the subject exist, none saying what was asked (股价)
 _NUMBER_UNIT = re.compile(
     r"\d+(?:\.\d+)?\s*(?:[万亿千百]?[余多]?(?:[个名人次元项期支场户家所条座台辆吨米倍岁年天小时分秒%％]|"
     r"平方|立方|公里|千米|万元|亿元|人次|场次|标准箱))|[一二三四五六七八九十百千万亿两]+[余多]?[个名人次项期支场户家所倍岁]"
 )
 _DATE = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}[日号]|\d{1,2}月|今年|去年|明年|近日|日前|\d{4}-\d{2}-\d{2}")
 _TAGS = {PERSON: ("nr",), PLACE: ("ns",), TIME: ("t",)}
+_ANY_NUMBER = re.compile(
+    rf"\d|[一二两三四五六七八九十百千万亿]+[{CLASSIFIERS}余多万亿千百]|[数几][{CLASSIFIERS}十百千万]"
+)
 _TYPE_BONUS = 0.5  # in units of the window's own term weight: enough to break near-ties, not to override
+_DECIDE_DEPTH = 10  # hits read to find one that passes every test
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ComposeOptions:
     per_page: int = 3
     pages: int = 3
@@ -91,9 +97,16 @@ class ComposeOptions:
     title_bonus: float = 0.25  # weight of the titles' share in relevance, against 1 for the window's
     second_window_margin: float | None = 0.1  # relevance lead that earns the best paragraph two windows
     missing_name_factor: float = 0.8  # relevance factor when a name in the question is not in the article
+    require_focus: bool = True  # the attribute asked about (股价, 身高) must be in the paragraph or titles
+    missing_number_factor: float = (
+        0.6  # relevance factor when a numeral in the question is not in the article
+    )
+    time_weight: float = 1.0  # the times a question names, counted as one unit of average weight
+    context_weight: float = 0.5  # how far the rest of the article lifts a window's coverage toward its own
+    require_kind: bool = True  # a number for 多少 must be in the paragraph
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Source:
     """Where a passage comes from."""
 
@@ -110,7 +123,7 @@ class Source:
     paragraph_id: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Passage:
     """A verbatim quote (trimmed only at sentence boundaries, with … marks) and what to highlight in it."""
 
@@ -121,16 +134,20 @@ class Passage:
     matched: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Answer:
+    """Quoted passages answering a question, or why there are none (``reason``) with what to try."""
+
     question: str
     answered: bool
-    passages: tuple[Passage, ...]
+    passages: tuple[Passage, ...] = ()
     per_page: int
-    terms: tuple[str, ...]
-    coverage: float
-    reason: str | None = None  # "empty", "no_match" or "low_coverage" when not answered
+    terms: tuple[str, ...] = ()
+    coverage: float = 0.0
+    reason: str | None = None  # EMPTY, NO_MATCH, LOW_COVERAGE, OUT_OF_RANGE, WRONG_TIME, FOCUS_MISSING
     suggestions: tuple[str, ...] = ()
+    period: str = ""  # the period the question names, as understood ("2023-04-29 至 2023-05-03")
+    archive: tuple[str, str] | None = None  # first and last day of the archive, for time refusals
 
     @property
     def pages(self) -> int:
@@ -153,69 +170,113 @@ class CorpusStats(Protocol):
         ...
 
 
-def question_type(question: str) -> str | None:
-    """The kind of thing a question asks for: number, person, place, time, or None."""
-    for kind, pattern in _QUESTION_TYPES:
-        if pattern.search(question):
-            return kind
-    return None
-
-
 def compose_answer(
-    question: str,
+    question: Question,
     result: SearchResult,
     tokenizer: Tokenizer,
     stats: CorpusStats,
     options: ComposeOptions = ComposeOptions(),
+    *,
+    archive: tuple[str, str] | None = None,
 ) -> Answer:
-    """Compose the answer to ``question`` from its search ``result``."""
+    """Compose the answer to ``question`` from its search ``result``.
+
+    ``archive`` (first and last day of the dated articles) lets a question about a period the archive
+    does not reach be refused as such, with the nearest reports as suggestions.
+    """
     terms = tuple(result.terms)
-    units = question_units(question, tokenizer, stats)
-    names = question_names(question, tokenizer) if options.missing_name_factor < 1 else []
+
+    def answer(reason: str | None, passages: Sequence[Passage] = (), coverage: float = 0.0,
+               suggestions: tuple[str, ...] = ()) -> Answer:  # fmt: skip
+        return Answer(
+            question=question.text,
+            answered=reason is None,
+            passages=tuple(passages),
+            per_page=options.per_page,
+            terms=terms,
+            coverage=coverage,
+            reason=reason,
+            suggestions=suggestions,
+            period="、".join(t.label() for t in question.dated),
+            archive=archive,
+        )
+
+    units = question_units(question, stats)
     if not units:
-        return Answer(question, False, (), options.per_page, terms, 0.0, "empty")
+        return answer(EMPTY)
+    # A period the archive's dated articles do not reach is said to be so, with the nearest reports as
+    # suggestions, unless an undated article (or one that spells the period out) answers after all.
+    beyond = bool(archive and question.dated and all(_outside(t, archive) for t in question.dated))
     if not result.hits:
-        suggestions = _suggest(question, tokenizer, stats, [])
-        return Answer(question, False, (), options.per_page, terms, 0.0, "no_match", suggestions)
+        if beyond:
+            return answer(OUT_OF_RANGE)
+        return answer(NO_MATCH, suggestions=_suggest(question, stats, []))
     read: dict[int, _Paragraph] = {}
 
     def paragraph(i: int) -> _Paragraph:
         if i not in read:
-            read[i] = _Paragraph(result.hits[i], units, names, tokenizer, options)
+            hit = result.hits[i]
+            context = result.contexts.get(hit.article.id)
+            read[i] = _Paragraph(hit, question, units, tokenizer, options, context)
         return read[i]
 
-    top = paragraph(0)
-    coverage = top.relevance if top.bound >= options.min_coverage else top.bound
-    if coverage < options.min_coverage:
-        suggestions = _suggest(question, tokenizer, stats, result.hits)
-        return Answer(question, False, (), options.per_page, terms, coverage, "low_coverage", suggestions)
-    kind = question_type(question) if options.use_question_type else None
-    # Later passages must pass the same test as the first: "more" should not mean "anything". Paragraphs
+    decide = range(min(_DECIDE_DEPTH, len(result.hits)))
+    first = next((i for i in decide if paragraph(i).answers(options.min_coverage)), None)
+    if first is None and beyond:
+        return answer(OUT_OF_RANGE, suggestions=_nearest_reports(result.hits))
+    if first is None:
+        on_subject = [paragraph(i) for i in decide if paragraph(i).relevant(options.min_coverage)]
+        coverage = max((p.bound for p in (paragraph(i) for i in decide)), default=0.0)
+        if on_subject:  # about the subject, but not from the period or not saying what was asked
+            reason = WRONG_TIME if not on_subject[0].time_ok else FOCUS_MISSING
+            return answer(
+                reason, coverage=coverage, suggestions=_nearest_reports([p.hit for p in on_subject])
+            )
+        return answer(LOW_COVERAGE, coverage=coverage, suggestions=_suggest(question, stats, result.hits))
+    coverage = paragraph(first).relevance
+    kind = question.kind if options.use_question_type else None
+    # Later passages must pass the same tests as the first: "more" should not mean "anything". Paragraphs
     # are read lazily: the pages are usually full long before the 30th hit.
-    relevant = (paragraph(i) for i in range(len(result.hits)) if paragraph(i).relevant(options.min_coverage))
+    relevant = (
+        paragraph(i) for i in range(first, len(result.hits)) if paragraph(i).answers(options.min_coverage)
+    )
     term_weights = {t: stats.weight(t) for t in terms}
-    chars = _question_chars(question, tokenizer, stats)
-    passages = _passages(relevant, units, chars, term_weights, tokenizer, kind, options)
-    return Answer(question, True, tuple(passages), options.per_page, terms, coverage)
+    chars = _question_chars(question, stats)
+    return answer(None, _passages(relevant, units, chars, term_weights, tokenizer, kind, options), coverage)
 
 
 def relevant_hits(
-    question: str,
+    question: Question,
     result: SearchResult,
     tokenizer: Tokenizer,
     stats: CorpusStats,
     options: ComposeOptions = ComposeOptions(),
 ) -> list[Hit]:
-    """The hits that pass the relevance test answers use (keyword subscriptions filter with it too)."""
-    units = question_units(question, tokenizer, stats)
+    """The hits that pass the tests answers use (keyword subscriptions filter with them too)."""
+    units = question_units(question, stats)
     if not units:
         return []
-    names = question_names(question, tokenizer) if options.missing_name_factor < 1 else []
     return [
         h
         for h in result.hits
-        if _Paragraph(h, units, names, tokenizer, options).relevant(options.min_coverage)
+        if _Paragraph(h, question, units, tokenizer, options, result.contexts.get(h.article.id)).answers(
+            options.min_coverage
+        )
     ]
+
+
+def _outside(span: TimeSpan, archive: tuple[str, str]) -> bool:
+    first, last = (dt.date.fromisoformat(d) for d in archive)
+    return span.last_report < first or span.first_report > last
+
+
+def _nearest_reports(hits: Sequence[Hit]) -> tuple[str, ...]:
+    """Headlines with their dates, newest first: what the archive has on the subject."""
+    seen: dict[int, Hit] = {}
+    for hit in hits[:8]:
+        seen.setdefault(hit.article.id, hit)
+    ordered = sorted(seen.values(), key=lambda h: h.article.day, reverse=True)
+    return tuple(f"{h.article.headline}（{h.article.day}）" for h in ordered[:3])
 
 
 def key_sentence(text: str, weights: dict[str, float], tokenizer: Tokenizer, limit: int) -> tuple[str, float]:
@@ -239,50 +300,15 @@ def key_sentence(text: str, weights: dict[str, float], tokenizer: Tokenizer, lim
 # --- the question -----------------------------------------------------------------------------------
 
 _CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
-_WORDCHAR = re.compile(r"[^\W_]")
-_CLASSIFIERS = "个位名次年天岁种项条家所期支场人元倍成届号代类部首本座只件级层章集份"
-#: Words that ask rather than inform (some beyond the tokenizer's stop words: 几届, 第几, 多少项, 何种 …).
-_ASKING = re.compile(
-    rf"^(?:什么(?:样的?)?|谁|多少[{_CLASSIFIERS}]?|第?几[{_CLASSIFIERS}]?|哪[{_CLASSIFIERS}一些里儿]?"
-    rf"|何[{_CLASSIFIERS}处地时]?)$"
-)
-#: Pointing words: they refer to the conversation, not to the text (这儿, 本届, 该项, 此次 …).
-_DEICTIC = re.compile(r"^(?:[这那]儿|[这那该此本][篇届部首本片剧作曲文次期种位名个项条])$")
-_HOW = "大高长远重久宽深厚"  # 多 + one of these asks for a measure (多大, 多高 …)
-_COPULAS = frozenset(["是", "叫", "为", "有", "叫做", "称为", "是在", "在"])
 _PAIR_WEIGHT = 0.5  # character pairs: evidence of word order and of names jieba splits, not words
-_NAME_TAGS = ("nr", "ns", "nt", "nz")
 _CHAR_WEIGHT = 0.1  # single characters of the question's words: they only decide between windows
 _BODY_MARK = "\ue000"
 _ASKED_KIND_WEIGHT = 0.5  # the noun naming the kind of answer (什么职务): the answer seldom repeats it
 
 
-def _parse(question: str, tokenizer: Tokenizer) -> tuple[list[str], list[bool], set[int]]:
-    """The question's normalised words, which of them inform, and which name the kind of answer asked for."""
-    words = tokenizer.words(question)
-    n = len(words)
-    asking = [bool(_ASKING.match(w) or _DEICTIC.match(w)) for w in words]
-    for i in range(n - 1):
-        if words[i] == "多" and len(words[i + 1]) == 1 and words[i + 1] in _HOW:
-            asking[i] = asking[i + 1] = True
-    content = [
-        bool(_WORDCHAR.search(w)) and w not in STOPWORDS and not asking[i] for i, w in enumerate(words)
-    ]
-    asked_kind = set()
-    for i in range(n):
-        if not asking[i]:
-            continue
-        j = i + 2 if i + 2 < n and words[i + 1] == "的" else i + 1
-        if j < n and content[j]:
-            asked_kind.add(j)  # 什么职务, 哪些成绩, 什么样的人
-        if i >= 3 and words[i - 1] in _COPULAS and content[i - 2] and words[i - 3] == "的":
-            asked_kind.add(i - 2)  # 拳击道的座右铭是什么
-    return words, content, asked_kind
-
-
-def question_units(question: str, tokenizer: Tokenizer, stats: CorpusStats) -> dict[str, float]:
+def question_units(question: Question, stats: CorpusStats) -> dict[str, float]:
     """The question's informative units (normalised words and character pairs) with their weights."""
-    words, content, asked_kind = _parse(question, tokenizer)
+    words, roles = question.words, question.roles
     n = len(words)
     factors: dict[str, float] = {}
 
@@ -291,7 +317,7 @@ def question_units(question: str, tokenizer: Tokenizer, stats: CorpusStats) -> d
 
     run: list[str] = []  # consecutive CJK content words
     for i, w in enumerate([*words, ""]):
-        if i < n and content[i] and _CJK.match(w):
+        if i < n and roles[i] == CONTENT and _CJK.match(w):
             run.append(w)
             continue
         pairs = [a[-1] + b[0] for a, b in pairwise(run)]
@@ -301,9 +327,9 @@ def question_units(question: str, tokenizer: Tokenizer, stats: CorpusStats) -> d
                 add(pair, _PAIR_WEIGHT)
         run = []
     for i, w in enumerate(words):
-        if not content[i]:
-            continue
-        factor = _ASKED_KIND_WEIGHT if i in asked_kind else 1.0
+        if roles[i] != CONTENT or (len(w) == 1 and w.isascii() and w.isalpha()):
+            continue  # not a lone Latin letter either (the b of <b>)
+        factor = _ASKED_KIND_WEIGHT if i in question.asked_kind else 1.0
         if len(w) > 1 and _CJK.match(w) and stats.df(w) == 0:
             # A word the corpus never holds is looked for by its parts the corpus holds; with none, it
             # stays, weighing most and found nowhere.
@@ -315,17 +341,13 @@ def question_units(question: str, tokenizer: Tokenizer, stats: CorpusStats) -> d
     return {unit: stats.weight(unit) * factor for unit, factor in factors.items()}
 
 
-def question_names(question: str, tokenizer: Tokenizer) -> list[str]:
-    """Names in the question (jieba's tags with HMM on: people, places, organisations, other proper nouns)."""
-    tagged = tokenizer.tag_names(question)
-    return list(dict.fromkeys(w for w, tag in tagged if tag.startswith(_NAME_TAGS) and len(w) > 1))
-
-
-def _question_chars(question: str, tokenizer: Tokenizer, stats: CorpusStats) -> dict[str, float]:
+def _question_chars(question: Question, stats: CorpusStats) -> dict[str, float]:
     """The characters of the question's CJK content words, weighing a little: 父亲 half-finds 父母."""
-    words, content, _ = _parse(question, tokenizer)
     chars = {
-        c for w, c_ in zip(words, content, strict=True) if c_ and len(w) > 1 and _CJK.match(w) for c in w
+        c
+        for w, role in zip(question.words, question.roles, strict=True)
+        if role == CONTENT and len(w) > 1 and _CJK.match(w)
+        for c in w
     }
     return {c: _CHAR_WEIGHT * stats.weight(c) for c in sorted(chars)}
 
@@ -341,12 +363,14 @@ class _Paragraph:
     def __init__(
         self,
         hit: Hit,
+        question: Question,
         units: dict[str, float],
-        names: Sequence[str],
         tokenizer: Tokenizer,
         options: ComposeOptions,
+        context: str | None = None,
     ) -> None:
         self.hit = hit
+        self.question = question
         self.units = units
         self._tokenizer = tokenizer
         self._options = options
@@ -357,20 +381,46 @@ class _Paragraph:
             "\n".join((a.kicker, a.headline, a.subtitle, _BODY_MARK + hit.paragraph.text))
         ).partition("\n" + _BODY_MARK)
         self.title = title
+        # The rest of the article: news states who and where in its lead and the figure three paragraphs on.
+        self.elsewhere = tokenizer.normalize_cached(context).replace(self.body, "\n") if context else ""
+        article = title + "\n" + self.body + "\n" + self.elsewhere
         self.title_units = {u for u in units if u in title}
         self.held = {u for u in units if u not in self.title_units and u in self.body}
-        self._total = sum(units.values())
-        self._title_share = math.fsum(units[u] for u in self.title_units) / self._total
-        held_share = math.fsum(units[u] for u in self.held) / self._total
-        # A name the question gives (a person, place, organisation) must be in the article's paragraph or
-        # titles: 深圳地铁 is not answered by a passage on 上海地铁 however much else they share.
-        missing = any(name not in title and name not in self.body for name in names)
+        self.context_units = {u for u in units if u not in self.title_units and u in self.elsewhere}
+        # The times the question names count as one unit, found when the article's date fits them.
+        self.time_unit = sum(units.values()) / len(units) if units else 0.0
+        self._time = options.time_weight * self.time_unit if question.times else 0.0
+        fits = question.fits(a.date, self.body + title)
+        self._found_time = self._time if fits else 0.0
+        self._total = sum(units.values()) + self._time
+        self._title_share = (math.fsum(units[u] for u in self.title_units) + self._found_time) / self._total
+        held_share = math.fsum(units[u] for u in self.held | self.context_units) / self._total
+        # A name the question gives (a person, place, organisation) must be in the article: 深圳地铁 is not
+        # answered by a passage on 上海地铁 however much else they share.
+        missing = any(name not in article for name in question.names)
         self._factor = options.missing_name_factor if missing else 1.0
+        # A number naming something (神舟二十五号, 第十五届, 2024赛季) must be there: 神舟二十号 is another one.
+        if any(number not in article for number in question.numbers):
+            self._factor *= options.missing_number_factor
         self.bound = self._combine(self._title_share + held_share)
         self._relevance: float | None = None
+        # The period a question names must fit the article's date (or be spelled out in the paragraph);
+        # an undated article cannot be judged and is not held against.
+        self.time_ok = not a.date or question.fits(a.date, self.body + title, definite=True) is not False
+        # The attribute asked about (股价, 身高) must be said: the subject alone does not answer. A longer
+        # compound may be said by its head (山海拔 → 海拔: Chinese compounds end in what they are).
+        focus = question.focus if options.require_focus else ()
+        self.focus_ok = all(f in article or (len(f) > 2 and f[-2:] in article) for f in focus)
+        # A number for 多少, a date for 哪一年: what the question asks for must be in the paragraph.
+        self.kind_ok = not options.require_kind or _holds_kind(hit.paragraph.text, question.kind)
 
     def relevant(self, threshold: float) -> bool:
+        """Whether the paragraph is about what the question asks about (its words, side by side)."""
         return self.bound >= threshold and self.relevance >= threshold
+
+    def answers(self, threshold: float) -> bool:
+        """Relevant, from the period the question names, and saying what it asks about."""
+        return self.time_ok and self.focus_ok and self.kind_ok and self.relevant(threshold)
 
     @property
     def relevance(self) -> float:
@@ -392,15 +442,33 @@ class _Paragraph:
                 self.in_sentence[bisect_right(starts, pos) - 1].add(u)
                 pos = self.norm.text.find(u, pos + 1)
         self.windows = _windows(self.sentences, self._options.window_chars)
-        best = max(
-            math.fsum(self.units[u] for u in set().union(*self.in_sentence[i : j + 1]))
-            for i, j in self.windows
-        )
-        self._relevance = self._combine(self._title_share + best / self._total)
+        # A time the question spells out (1975年, 2024年9月) points at the sentence that answers.
+        spelled = [t.text for t in self.question.times if not t.relative]
+        self.spells_time = [
+            any(t in self.norm.slice(s, e) for t in spelled) if spelled else False for s, e in self.sentences
+        ]
+        best, best_units = -1.0, set[str]()
+        for i, j in self.windows:
+            found = set().union(*self.in_sentence[i : j + 1])
+            weight = math.fsum(self.units[u] for u in found)
+            if weight > best:
+                best, best_units = weight, found
+        coverage = self._title_share + best / self._total
+        if self.context_units:
+            # What the rest of the article holds lifts the window part of the way to the article's share.
+            wider = math.fsum(self.units[u] for u in best_units | self.context_units) / self._total
+            coverage += self._options.context_weight * (self._title_share + wider - coverage)
+        self._relevance = self._combine(coverage)
 
     def _combine(self, coverage: float) -> float:
         bonus = self._options.title_bonus
         return self._factor * (coverage + bonus * self._title_share) / (1 + bonus)
+
+
+def _holds_kind(text: str, kind: str | None) -> bool:
+    """Whether a paragraph can answer the kind of question: a quantity needs a number. (A time is not
+    checked: 魏晋, 越战期间, 受惊吓时 answer 何时 too.)"""
+    return kind != NUMBER or bool(_ANY_NUMBER.search(text))
 
 
 def _windows(spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
@@ -414,10 +482,9 @@ def _windows(spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
     return out
 
 
-def _suggest(question: str, tokenizer: Tokenizer, stats: CorpusStats, hits: Sequence[Hit]) -> tuple[str, ...]:
+def _suggest(question: Question, stats: CorpusStats, hits: Sequence[Hit]) -> tuple[str, ...]:
     """What to try instead: the question's words the corpus knows, then headlines of the nearest hits."""
-    informative = dict.fromkeys(tokenizer.content_words(question))
-    out = [w for w in informative if len(w) > 1 and stats.df(w) > 0]
+    out = [w for w in question.content_words if len(w) > 1 and stats.df(w) > 0]
     for hit in hits[:3]:
         if hit.article.headline not in out:
             out.append(hit.article.headline)
@@ -493,10 +560,25 @@ def _passage(para: _Paragraph, span: tuple[int, int], term_weights: dict[str, fl
     shift = len(prefix) - inner_start
     a = hit.article
     source = Source(
-        a.id, a.external_id, a.headline, a.kicker, a.subtitle, a.day, a.source, a.page, a.url,
-        hit.paragraph.ordinal, hit.paragraph.id,
-    )  # fmt: skip
-    return Passage(quote, tuple((s + shift, e + shift) for s, e in spans), source, hit.score, hit.matched)
+        article_id=a.id,
+        external_id=a.external_id,
+        headline=a.headline,
+        kicker=a.kicker,
+        subtitle=a.subtitle,
+        date=a.day,
+        publication=a.source,
+        page=a.page,
+        url=a.url,
+        paragraph=hit.paragraph.ordinal,
+        paragraph_id=hit.paragraph.id,
+    )
+    return Passage(
+        quote=quote,
+        highlights=tuple((s + shift, e + shift) for s, e in spans),
+        source=source,
+        score=hit.score,
+        matched=hit.matched,
+    )
 
 
 def _best_window(
@@ -537,6 +619,8 @@ def _best_window(
             continue
         score = math.fsum(weight[u] for u in set().union(*para.in_sentence[i : j + 1]))
         score += math.fsum(chars[c] for c in set().union(*in_chars[i : j + 1]))
+        if any(para.spells_time[i : j + 1]):
+            score += para.time_unit
         if kind and score > 0 and any(has_kind(k) for k in range(i, j + 1)):
             score *= 1 + _TYPE_BONUS
         # Ties: the earlier window (the lead, and what leads up to the match), then the longer one.

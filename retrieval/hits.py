@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from corpus import Article, Paragraph
+
+from .question import Question
 
 __all__ = ["Hit", "SearchResult"]
 
@@ -20,10 +23,12 @@ class Hit:
     matched: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchResult:
-    """What a question found: its search terms and the hits, best first."""
+    """What a question found: its search terms and the hits, best first, with the full text of the first
+    hits' articles (``contexts``: article id to headline, titles and paragraphs, one per line)."""
 
-    question: str
+    question: Question
     terms: tuple[str, ...]
     hits: tuple[Hit, ...]
+    contexts: Mapping[int, str] = field(default_factory=dict)

@@ -108,10 +108,18 @@ class SearchIndex:
         day_to: str | None = None,
         source: str | None = None,
         exclude_articles: frozenset[int] = frozenset(),
+        periods: Sequence[tuple[dt.date, dt.date]] = (),
     ) -> list[Ranked]:
-        """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them)."""
+        """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them); with
+        ``periods``, only paragraphs whose article counts on a day within one of them (inclusive)."""
         ids = self.term_ids(query)
-        top = self.bm25.top(ids, k, self._filter(day_from, day_to, source, exclude_articles))
+        mask = self._filter(day_from, day_to, source, exclude_articles)
+        if periods:
+            within = np.zeros(self.bm25.n_docs, dtype=np.bool_)
+            for first, last in periods:
+                within |= (self.day >= first.toordinal()) & (self.day <= last.toordinal())
+            mask = within if mask is None else mask & within
+        top = self.bm25.top(ids, k, mask)
         docs = top.docs
         held = np.zeros((len(query), docs.shape[0]), dtype=np.bool_)
         for row, term in enumerate(ids):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from corpus import Store
@@ -9,10 +11,13 @@ from corpus import Store
 from .bm25 import BM25Params
 from .hits import Hit, SearchResult
 from .index import IndexManager, Ranked, SearchIndex
+from .question import Question
 from .rerank import rerank
 from .tokenize import Tokenizer, default_userdict
 
 __all__ = ["Hit", "SearchResult", "Searcher"]
+
+_CONTEXT_HITS = 30  # hits whose articles' full text comes with a search result
 
 
 class Searcher:
@@ -50,24 +55,29 @@ class Searcher:
 
     def rank(
         self,
-        question: str,
+        question: Question,
         k: int = 10,
         *,
         day_from: str | None = None,
         day_to: str | None = None,
         source: str | None = None,
         exclude_articles: frozenset[int] = frozenset(),
-    ) -> tuple[list[str], list[Ranked]]:
-        """The question's search terms and its top ``k`` paragraphs as ids and scores (no database reads)."""
-        terms = self.tokenizer.query_terms(question)
-        ranked = self.index.rank(
-            terms, k, day_from=day_from, day_to=day_to, source=source, exclude_articles=exclude_articles
+        periods: Sequence[tuple[dt.date, dt.date]] = (),
+    ) -> list[Ranked]:
+        """The question's top ``k`` paragraphs as ids and scores (no database reads)."""
+        return self.index.rank(
+            question.terms,
+            k,
+            day_from=day_from,
+            day_to=day_to,
+            source=source,
+            exclude_articles=exclude_articles,
+            periods=periods,
         )
-        return terms, ranked
 
     def search(
         self,
-        question: str,
+        question: Question,
         k: int = 10,
         *,
         day_from: str | None = None,
@@ -75,14 +85,24 @@ class Searcher:
         source: str | None = None,
         exclude_articles: frozenset[int] = frozenset(),
         second_stage: bool = True,
+        contexts: bool = True,
     ) -> SearchResult:
         """The top ``k`` paragraphs with their articles (``exclude_articles``: as if they were not there).
 
-        With ``second_stage`` the BM25 top is re-ordered by sentence evidence (``retrieval.rerank``).
+        When the question names a time, the top ``k`` of the days that can report on it join the
+        overall top ``k`` (a recurring story of the right year may rank far below other years' reports
+        on words alone). With ``second_stage`` the candidates are re-ordered by sentence evidence and
+        how their dates fit the question (``retrieval.rerank``); BM25 scores stay on the hits. With
+        ``contexts`` the full text of the first hits' articles comes along (the composer reads names and
+        figures the answering paragraph leaves to the lead).
         """
-        terms, ranked = self.rank(
-            question, k, day_from=day_from, day_to=day_to, source=source, exclude_articles=exclude_articles
-        )
+        filters = dict(day_from=day_from, day_to=day_to, source=source, exclude_articles=exclude_articles)
+        ranked = self.rank(question, k, **filters)  # type: ignore[arg-type]
+        periods = [p for t in question.times for p in t.report_periods()]
+        if periods and second_stage:
+            seen = {r.paragraph_id for r in ranked}
+            within = self.rank(question, k, periods=periods, **filters)  # type: ignore[arg-type]
+            ranked += [r for r in within if r.paragraph_id not in seen]
         found = self.store.paragraphs_with_articles([r.paragraph_id for r in ranked])
         hits: list[Hit] = []
         for r in ranked:
@@ -91,4 +111,5 @@ class Searcher:
                 hits.append(Hit(len(hits) + 1, r.score, paragraph, article, r.matched))
         if second_stage:
             hits = rerank(question, hits, self.tokenizer, self.index.idf)
-        return SearchResult(question, tuple(terms), tuple(hits))
+        texts = self.store.article_texts([h.article.id for h in hits[:_CONTEXT_HITS]]) if contexts else {}
+        return SearchResult(question=question, terms=question.terms, hits=tuple(hits), contexts=texts)

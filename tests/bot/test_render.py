@@ -31,8 +31,12 @@ def source(**kw: object) -> Source:
 
 
 def answer(*quotes: str, highlights: tuple[tuple[int, int], ...] = ()) -> Answer:
-    passages = tuple(Passage(q, highlights, source(), 1.0, ()) for q in quotes)
-    return Answer("问题<i>?", True, passages, 3, ("问题",), 1.0)
+    passages = tuple(
+        Passage(quote=q, highlights=highlights, source=source(), score=1.0, matched=()) for q in quotes
+    )
+    return Answer(
+        question="问题<i>?", answered=True, passages=passages, per_page=3, terms=("问题",), coverage=1.0
+    )
 
 
 def assert_valid_html(text: str) -> None:
@@ -62,9 +66,10 @@ def test_everything_is_escaped_and_highlights_are_bold() -> None:
 
 
 def test_a_url_becomes_a_link_with_an_escaped_href() -> None:
-    a = Answer(
-        "q", True, (Passage("quote", (), source(url='https://x.cn/a?b=1&c="2"'), 1.0, ()),), 3, (), 1.0
+    passage = Passage(
+        quote="quote", highlights=(), source=source(url='https://x.cn/a?b=1&c="2"'), score=1.0, matched=()
     )
+    a = Answer(question="q", answered=True, passages=(passage,), per_page=3, terms=(), coverage=1.0)
     html = render_telegram(a)
     assert_valid_html(html)
     assert 'href="https://x.cn/a?b=1&amp;c=&quot;2&quot;"' in html
@@ -89,7 +94,14 @@ def test_cutting_never_splits_an_emoji_or_an_entity(filler: str) -> None:
 
 
 def test_not_found_shows_the_suggestions() -> None:
-    a = Answer("上海地铁<票价>", False, (), 3, (), 0.1, "low_coverage", ("地铁", "票价调整"))
+    a = Answer(
+        question="上海地铁<票价>",
+        answered=False,
+        per_page=3,
+        coverage=0.1,
+        reason="low_coverage",
+        suggestions=("地铁", "票价调整"),
+    )
     html = render_telegram(a)
     assert_valid_html(html)
     assert "没有找到" in html and "「地铁」" in html and "&lt;票价&gt;" in html

@@ -12,7 +12,7 @@ from bot.config import load_settings
 from bot.render import render_telegram, strip_tags
 from bot.service import NewsService, QuestionTooLong
 from corpus import Store, ingest_paths
-from retrieval.compose import question_type
+from retrieval.lexicon import question_kind
 from tests.conftest import NOW, SAMPLE_PAGE, SHARED
 
 SEEDS = [
@@ -149,7 +149,8 @@ def test_reprints_are_quoted_once_and_one_article_fills_at_most_two_slots(tmp_pa
 @pytest.mark.parametrize(
     ("question", "kind"),
     [("象州县投入多少钱?", "number"), ("园长是谁?", "person"), ("抢险队员晚上睡在哪里?", "place"),
-     ("什么时候完成清淤?", "time"), ("大庆油田通过什么APP开展活动?", None)],
+     ("什么时候完成清淤?", "time"), ("为什么要清淤?", "reason"), ("大庆油田通过什么APP开展活动?", "what"),
+     ("大庆油田开展活动", None)],
 )  # fmt: skip
-def test_question_types(question: str, kind: str | None) -> None:
-    assert question_type(question) == kind
+def test_question_kinds(question: str, kind: str | None) -> None:
+    assert question_kind(question) == kind

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from corpus import Store, ingest_file, ingest_paths
 from retrieval.index import IndexManager
-from retrieval.search import Searcher
+from retrieval.question import parse_question
+from retrieval.search import Searcher, SearchResult
 from retrieval.tokenize import Tokenizer, default_userdict
 from tests.conftest import NOW, SAMPLE_PAGE, SMALL_CORPUS
 
@@ -28,8 +31,13 @@ def open_searcher(store: Store, tok: Tokenizer) -> Searcher:
     return Searcher.open(store, index_dir(store), tokenizer=tok)
 
 
+def find(searcher: Searcher, question: str, k: int, **filters: Any) -> SearchResult:
+    """Search as the bot does: the question parsed once, then ranked."""
+    return searcher.search(parse_question(question, searcher.tokenizer, dt.date(2023, 8, 21)), k, **filters)
+
+
 def results(searcher: Searcher, question: str, k: int = 5) -> list[tuple[int, float]]:
-    return [(h.paragraph.id, round(h.score, 9)) for h in searcher.search(question, k).hits]
+    return [(h.paragraph.id, round(h.score, 9)) for h in find(searcher, question, k).hits]
 
 
 QUESTIONS = ["象州县投入多少钱加强实体平台建设", "大安山乡中心幼儿园的园长", "上海地铁票价", "志愿者 亚运会"]
@@ -37,7 +45,7 @@ QUESTIONS = ["象州县投入多少钱加强实体平台建设", "大安山乡�
 
 def test_answers_come_from_the_right_paragraph(store: Store, tok: Tokenizer) -> None:
     ingest_paths(store, [SAMPLE_PAGE], now=NOW)
-    hit = open_searcher(store, tok).search("象州县投入多少钱加强实体平台建设?", 3).hits[0]
+    hit = find(open_searcher(store, tok), "象州县投入多少钱加强实体平台建设?", 3).hits[0]
     assert "680万元" in hit.paragraph.text
     assert hit.article.headline == "广西象州县“三融合”加强工会建设"
     assert {"象州县", "实体", "平台"} <= set(hit.matched)
@@ -79,13 +87,13 @@ def test_replaced_articles_leave_the_index(store: Store, tok: Tokenizer, tmp_pat
     feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in SMALL_CORPUS), encoding="utf-8")
     ingest_paths(store, [SAMPLE_PAGE, feed], now=NOW)
     searcher = open_searcher(store, tok)
-    assert searcher.search("上海地铁票价调整听证会", 1).hits[0].article.external_id == "n1"
+    assert find(searcher, "上海地铁票价调整听证会", 1).hits[0].article.external_id == "n1"
     feed.write_text(
         "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in SMALL_CORPUS[1:]), encoding="utf-8"
     )
     ingest_file(store, feed, now=NOW)
     searcher.refresh()
-    assert all(h.article.external_id != "n1" for h in searcher.search("上海地铁票价调整听证会", 10).hits)
+    assert all(h.article.external_id != "n1" for h in find(searcher, "上海地铁票价调整听证会", 10).hits)
     fresh = Searcher.open(store, None, tokenizer=tok)
     for q in QUESTIONS:
         assert results(searcher, q) == results(fresh, q)
@@ -123,26 +131,26 @@ def test_an_index_of_another_database_is_not_used(
         Searcher.open(a, tmp_path / "shared.index", tokenizer=tok)
         other = Searcher.open(b, tmp_path / "shared.index", tokenizer=tok)
         assert other.index.n_paragraphs == 10
-        assert other.search("上海地铁票价", 1).hits[0].article.external_id == "n1"
+        assert find(other, "上海地铁票价", 1).hits[0].article.external_id == "n1"
 
 
 def test_filters_by_date_and_source(store: Store, tok: Tokenizer, small_corpus_file: Path) -> None:
     ingest_paths(store, [small_corpus_file], now=NOW)
     s = open_searcher(store, tok)
     q = "工会 志愿者 生态 新能源 地铁"
-    assert {h.article.date for h in s.search(q, 10, day_from="2023-08-21").hits} == {"2023-08-21"}
-    assert {h.article.date for h in s.search(q, 10, day_to="2023-08-20").hits} == {"2023-08-20"}
-    assert {h.article.source for h in s.search(q, 10, source="浙江日报").hits} == {"浙江日报"}
-    assert s.search(q, 10, source="不存在的报纸").hits == ()
+    assert {h.article.date for h in find(s, q, 10, day_from="2023-08-21").hits} == {"2023-08-21"}
+    assert {h.article.date for h in find(s, q, 10, day_to="2023-08-20").hits} == {"2023-08-20"}
+    assert {h.article.source for h in find(s, q, 10, source="浙江日报").hits} == {"浙江日报"}
+    assert find(s, q, 10, source="不存在的报纸").hits == ()
 
 
 def test_empty_store_and_empty_query(store: Store, tok: Tokenizer) -> None:
     s = open_searcher(store, tok)
-    assert s.search("象州县", 5).hits == ()
+    assert find(s, "象州县", 5).hits == ()
     ingest_paths(store, [SAMPLE_PAGE], now=NOW)
     s.refresh()
-    assert s.search("", 5).hits == () and s.search("？！", 5).hits == ()
-    assert s.search("象州县", 5).hits
+    assert find(s, "", 5).hits == () and find(s, "？！", 5).hits == ()
+    assert find(s, "象州县", 5).hits
 
 
 def test_many_small_updates_are_merged(store: Store, tok: Tokenizer, tmp_path: Path) -> None:
