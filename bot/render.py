@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from corpus import Article
-from retrieval.compose import Answer, Passage, Source
+from retrieval.compose import EMPTY, FOCUS_MISSING, OUT_OF_RANGE, WRONG_TIME, Answer, Passage, Source
 from retrieval.digest import Digest, DigestArticle
 
 from . import messages as msg
@@ -76,7 +76,7 @@ def source_line(source: Source, *, html_links: bool) -> str:
         )
     else:
         title = headline
-    parts = [title, source.date]
+    parts = [source.date, title]
     if source.publication:
         parts.append(_esc(source.publication) if html_links else source.publication)
     if source.page:
@@ -157,11 +157,27 @@ def _short(question: str, limit: int = 60) -> str:
 
 
 def _not_found_text(answer: Answer) -> str:
-    if answer.reason == "empty":
+    """Why nothing is quoted, in words a reader can act on, with what the archive has instead."""
+    if answer.reason == EMPTY:
         return msg.NOT_FOUND_EMPTY.format(example=msg.EXAMPLE_QUESTION)
-    lines = [msg.NOT_FOUND.format(question=_short(answer.question))]
+    question = _short(answer.question)
+    suggest = msg.NOT_FOUND_SUGGEST
+    if answer.reason == OUT_OF_RANGE and answer.archive:
+        first, last = answer.archive
+        lines = [
+            msg.NOT_FOUND_OUT_OF_RANGE.format(first=first, last=last, period=answer.period, question=question)
+        ]
+        suggest = msg.NOT_FOUND_RELATED
+    elif answer.reason == WRONG_TIME and answer.period:
+        lines = [msg.NOT_FOUND_WRONG_TIME.format(period=answer.period, question=question)]
+        suggest = msg.NOT_FOUND_RELATED
+    elif answer.reason == FOCUS_MISSING and answer.focus:
+        lines = [msg.NOT_FOUND_FOCUS.format(focus="、".join(answer.focus), question=question)]
+        suggest = msg.NOT_FOUND_RELATED
+    else:
+        lines = [msg.NOT_FOUND.format(question=question)]
     if answer.suggestions:
-        lines.append(msg.NOT_FOUND_SUGGEST + "、".join(f"「{s}」" for s in answer.suggestions))
+        lines.append(suggest + "、".join(f"「{s}」" for s in answer.suggestions))
     lines.append(msg.NOT_FOUND_HINT)
     return "\n".join(lines)
 
@@ -194,6 +210,7 @@ def answer_json(answer: Answer, page: int | None = None) -> dict[str, Any]:
         "reason": answer.reason,
         "suggestions": list(answer.suggestions),
         "period": answer.period,
+        "focus": list(answer.focus),
         "archive": list(answer.archive) if answer.archive else None,
         "coverage": round(answer.coverage, 4),
         "terms": list(answer.terms),
@@ -260,6 +277,7 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
         reason=data.get("reason"),
         suggestions=tuple(data.get("suggestions", ())),
         period=data.get("period", ""),
+        focus=tuple(data.get("focus", ())),
         archive=(archive[0], archive[1]) if archive else None,
     )
 

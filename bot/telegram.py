@@ -68,7 +68,7 @@ __all__ = ["BotRuntime", "build_application", "run_bot"]
 
 log = logging.getLogger(__name__)
 
-_UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl")
+_UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".jsonl.gz")
 _CALLBACK = re.compile(
     r"^(?:(p):([\w-]{4,16}):(\d{1,2})|(f):([\w-]{4,16}):([+-])|(a):(\d{1,12}):(\d{1,4})|(q):(\d))$"
 )

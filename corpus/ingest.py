@@ -5,9 +5,11 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from .decode import decode_bytes, detect_bom
 from .errors import CorpusError, DecodeError, FormatError
@@ -17,8 +19,8 @@ from .store import Store
 
 __all__ = ["INGESTIBLE_SUFFIXES", "ingest_file", "ingest_paths", "iter_ingestible"]
 
-INGESTIBLE_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".ndjson")
-_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+INGESTIBLE_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")  # archives come gzipped; read as a stream
 DEFAULT_MAX_TEXT_BYTES = 20 * 1024 * 1024
 _SAMPLE = 65536
 
@@ -30,7 +32,7 @@ def iter_ingestible(paths: Iterable[str | Path]) -> Iterator[Path]:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 hidden = any(p.startswith(".") for p in child.relative_to(path).parts)
-                if child.is_file() and not hidden and child.suffix.lower() in INGESTIBLE_SUFFIXES:
+                if child.is_file() and not hidden and child.name.lower().endswith(INGESTIBLE_SUFFIXES):
                     yield child
         else:
             yield path
@@ -152,9 +154,66 @@ def _with_default_date(article: ParsedArticle, day: str | None) -> ParsedArticle
     return article if article.date or not day else replace(article, date=day)
 
 
+def _open(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed on the fly when it is gzipped."""
+    if path.name.lower().endswith(".gz"):
+        return io.BufferedReader(_Gunzip(path.open("rb")), buffer_size=1 << 16)
+    return path.open("rb")
+
+
+def _damage(f: BinaryIO) -> str | None:
+    raw = getattr(f, "raw", None)
+    return raw.damage if isinstance(raw, _Gunzip) else None
+
+
+class _Gunzip(io.RawIOBase):
+    """gzip decompression as a stream that ends where the data does, however the file ends.
+
+    ``gzip.open`` raises on a file cut short and loses what it had decompressed; this gives every byte it
+    can, then ends, keeping in ``damage`` what was wrong (cut short, or not gzip data), so the lines
+    before the damage are read. Concatenated gzip members are read one after another.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""
+        self.damage: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and self.damage is None:
+            chunk = self._z.unconsumed_tail or self._raw.read(1 << 16)
+            if not chunk:
+                if not self._z.eof:
+                    self.damage = "the compressed data ends before its end marker (a cut file?)"
+                return 0
+            try:
+                self._pending = self._z.decompress(chunk, 1 << 18)
+                if self._z.eof and self._z.unused_data:  # the next member of a concatenated file
+                    rest = self._z.unused_data
+                    self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self._pending += self._z.decompress(rest, 1 << 18)
+            except zlib.error as exc:
+                self.damage = f"the compressed data is damaged ({exc})"
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def _jsonl_encoding(path: Path) -> str:
-    with path.open("rb") as f:
+    with _open(path) as f:
         sample = f.read(_SAMPLE)
+        damage = _damage(f)
+    if damage and not sample:
+        raise DecodeError(f"is not a readable gzip file: {damage}")
     encoding, _ = detect_bom(sample)
     if encoding:
         return encoding
@@ -189,17 +248,21 @@ def _jsonl_articles(
 def _jsonl_lines(
     path: Path, encoding: str, shown: str, problems: list[FileProblem]
 ) -> Iterator[tuple[int, str]]:
-    if encoding.startswith(("utf-16", "utf-32")):
-        with path.open("rb") as raw:
-            raw.seek(len(codecs.BOM_UTF32_LE) if encoding.startswith("utf-32") else len(codecs.BOM_UTF16_LE))
-            text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=None)
-            yield from enumerate(text, start=1)
-        return
-    with path.open("rb") as f:
-        for lineno, raw_line in enumerate(f, start=1):
-            if lineno == 1 and raw_line.startswith(codecs.BOM_UTF8):
-                raw_line = raw_line[len(codecs.BOM_UTF8) :]
-            try:
-                yield lineno, raw_line.decode(encoding)
-            except UnicodeDecodeError:
-                problems.append(FileProblem(shown, f"is not valid {encoding}", lineno))
+    lineno = 0
+    with _open(path) as f:
+        if encoding.startswith(("utf-16", "utf-32")):
+            f.read(len(codecs.BOM_UTF32_LE) if encoding.startswith("utf-32") else len(codecs.BOM_UTF16_LE))
+            text = io.TextIOWrapper(f, encoding=encoding, errors="replace", newline=None)
+            for lineno, line in enumerate(text, start=1):
+                yield lineno, line
+        else:
+            for lineno, raw_line in enumerate(f, start=1):
+                if lineno == 1 and raw_line.startswith(codecs.BOM_UTF8):
+                    raw_line = raw_line[len(codecs.BOM_UTF8) :]
+                try:
+                    yield lineno, raw_line.decode(encoding)
+                except UnicodeDecodeError:
+                    problems.append(FileProblem(shown, f"is not valid {encoding}", lineno))
+        # A gzip file cut short or damaged: what came before went in, as with a truncated text file.
+        if damage := _damage(f):
+            problems.append(FileProblem(shown, f"{damage}; kept what the {lineno} lines before it held"))

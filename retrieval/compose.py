@@ -51,6 +51,7 @@ from .timeexpr import TimeSpan
 from .tokenize import STOPWORDS, Tokenizer
 
 __all__ = [
+    "EMPTY",
     "FOCUS_MISSING",
     "LOW_COVERAGE",
     "NO_MATCH",
@@ -147,6 +148,7 @@ class Answer:
     reason: str | None = None  # EMPTY, NO_MATCH, LOW_COVERAGE, OUT_OF_RANGE, WRONG_TIME, FOCUS_MISSING
     suggestions: tuple[str, ...] = ()
     period: str = ""  # the period the question names, as understood ("2023-04-29 至 2023-05-03")
+    focus: tuple[str, ...] = ()  # the attribute the question asks about (股价), as understood
     archive: tuple[str, str] | None = None  # first and last day of the archive, for time refusals
 
     @property
@@ -198,6 +200,7 @@ def compose_answer(
             reason=reason,
             suggestions=suggestions,
             period="、".join(t.label() for t in question.dated),
+            focus=question.focus,
             archive=archive,
         )
 

@@ -427,7 +427,9 @@ def _official_period(year: int, holiday: str) -> tuple[dt.date, dt.date] | None:
     """The official days off of a holiday in ``year`` (``chinese_calendar`` knows 2004 to this year),
     with the weekend days they run into (端午 2024: Saturday 8 June to Monday 10 June)."""
     try:
-        days = chinese_calendar.get_holidays(dt.date(year, 1, 1), dt.date(year, 12, 31), include_weekends=False)
+        days = chinese_calendar.get_holidays(
+            dt.date(year, 1, 1), dt.date(year, 12, 31), include_weekends=False
+        )
         named = [d for d in days if chinese_calendar.get_holiday_detail(d)[1] == holiday]
         if holiday == _OFFICIAL.new_years_day.value:
             named = [d for d in named if d.month == 1] or named  # not the one starting on 30 December

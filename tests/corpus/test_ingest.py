@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 from pathlib import Path
@@ -251,3 +252,28 @@ def test_paragraph_ids_are_never_reused(store: Store, tmp_path: Path) -> None:
     ids = [r[0] for r in store.db.conn.execute("SELECT id FROM paragraphs")]
     assert min(ids) > first
     assert sorted(store.deleted_since(0)) == list(range(1, first + 1))
+
+
+def test_gzipped_json_lines_are_streamed_and_found_in_folders(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    plain = write_jsonl(tmp_path / "feed.jsonl", SMALL_CORPUS)
+    (folder / "2023.jsonl.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    report = ingest_paths(store, [folder], now=NOW)
+    assert (report.files, report.articles, report.failed) == (1, 5, False)
+    assert store.article_by_external_id("n3").source == "工人日报"  # type: ignore[union-attr]
+    again = ingest_paths(store, [folder], now=NOW)
+    assert again.count("unchanged") == 1 and store.stats()["articles"] == 5
+
+
+def test_a_damaged_gzip_keeps_what_came_before_and_says_where_it_broke(store: Store, tmp_path: Path) -> None:
+    whole = gzip.compress(write_jsonl(tmp_path / "feed.jsonl", SMALL_CORPUS * 40).read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    result = ingest_file(store, cut, now=NOW)
+    assert result.status == "added" and 0 < result.articles < 200
+    assert any("ends before its end marker" in p.message for p in result.problems)
+    junk = tmp_path / "junk.jsonl.gz"
+    junk.write_bytes(b"this is not gzip at all\n")
+    result = ingest_file(store, junk, now=NOW)
+    assert result.status == "skipped" and "gzip" in result.problems[0].message
