@@ -157,3 +157,28 @@ def test_a_giant_paragraph_is_cut_at_sentence_ends() -> None:
     for page in pages:
         assert_valid_html(page)
     assert all(strip_tags(p).rstrip().endswith("。") for p in pages)
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("out_of_range", "资料库收录的是 2022-01-01 至 2026-08-21 的报道，没有「2028」的"),
+        ("wrong_time", "没有找到「2028」的相关报道"),
+        ("focus_missing", "都没有提到「股价」"),
+    ],
+)
+def test_refusals_say_why_and_offer_the_nearest_reports_as_such(reason: str, expected: str) -> None:
+    a = Answer(
+        question="2028年英特尔的股价是多少？",
+        answered=False,
+        per_page=3,
+        reason=reason,
+        suggestions=("韩正会见美国英特尔公司首席执行官（2023-04-12）",),
+        period="2028",
+        focus=("股价",),
+        archive=("2022-01-01", "2026-08-21"),
+    )
+    for text in (strip_tags(render_telegram(a)), render_terminal(a)):
+        assert expected in text
+        assert "相近的报道（不是答案）：「韩正会见美国英特尔公司首席执行官（2023-04-12）」" in text
+    assert answer_from_json(answer_json(a)) == a

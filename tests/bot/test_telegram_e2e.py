@@ -618,6 +618,18 @@ async def test_admin_upload_is_ingested_and_then_answers_questions(tg: Harness) 
     )
 
 
+async def test_source_lines_carry_dates_and_a_refusal_about_time_names_the_archives_range(
+    tg: Harness,
+) -> None:
+    await tg.upload("port-news.jsonl", PORT_ARTICLE)  # the only dated article: the archive is 2026-11-20
+    text = (await tg.say(USER, "青岛港新航线首航装载了多少标箱？")).plain_text or ""
+    assert "📰 2026-11-20 · " + PORT_ARTICLE["title"] in text
+
+    text = (await tg.say(USER, "2028年青岛港新航线首航装载了多少标箱？")).plain_text or ""
+    assert "2026-11-20 至 2026-11-20" in text and "2028" in text and "3200标箱" not in text
+    assert PORT_ARTICLE["title"] + "（2026-11-20）" in text  # the nearest report, offered as such
+
+
 async def test_uploads_from_non_admins_of_wrong_type_or_too_big_are_refused(
     fake: FakeBotAPI, seeded_db: Path
 ) -> None:

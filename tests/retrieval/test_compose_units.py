@@ -158,3 +158,59 @@ def test_questions_about_what_the_archive_lacks_are_refused(service: NewsService
 
 def test_a_name_the_question_gives_must_be_in_the_article(tok: Tokenizer) -> None:
     assert "深圳" in parse_question("深圳地铁的票价是多少?", tok, TODAY).names
+
+
+RAILWAY = [
+    {
+        "id": f"rail-{year}",
+        "title": f"{year}年“五一”假期全国铁路发送旅客{count}",
+        "date": f"{year}-05-06",
+        "source": "新闻联播",
+        "text": f"“五一”假期，全国铁路累计发送旅客{count}人次，客流高峰出现在5月1日。",
+    }
+    for year, count in ((2022, "3286万"), (2024, "1.2亿"))
+]
+
+
+@pytest.fixture(scope="module")
+def railway(tmp_path_factory: pytest.TempPathFactory) -> NewsService:
+    folder = tmp_path_factory.mktemp("railway")
+    feed = folder / "rail.jsonl"
+    feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in RAILWAY), encoding="utf-8")
+    store = Store(folder / "news.db")
+    ingest_paths(store, [feed], now=NOW)
+    return NewsService.open(Settings(db=Path(store.path)), store=store, persist=False)
+
+
+def test_the_report_of_the_year_asked_about_answers(railway: NewsService) -> None:
+    for year, count in ((2022, "3286万"), (2024, "1.2亿")):
+        answer = railway.ask(f"{year}年五一假期全国铁路发送旅客多少人次？", now=TODAY)
+        assert answer.answered and count in answer.passages[0].quote
+        assert answer.passages[0].source.date == f"{year}-05-06"
+
+
+def test_a_year_between_the_reports_is_refused_with_them_as_suggestions(railway: NewsService) -> None:
+    answer = railway.ask("2023年五一假期全国铁路发送旅客多少人次？", now=TODAY)
+    assert not answer.answered and answer.reason == "wrong_time" and answer.period == "2023-04-29 至 2023-05-03"
+    assert answer.suggestions == (
+        "2024年“五一”假期全国铁路发送旅客1.2亿（2024-05-06）",
+        "2022年“五一”假期全国铁路发送旅客3286万（2022-05-06）",
+    )
+
+
+def test_a_period_beyond_the_archive_is_refused_naming_the_archives_range(railway: NewsService) -> None:
+    for question, now in (
+        ("2028年五一假期全国铁路发送旅客多少人次？", TODAY),
+        ("今年五一假期全国铁路发送旅客多少人次？", TODAY),  # 2026: after the archive's last day
+        ("2021年五一假期全国铁路发送旅客多少人次？", TODAY),  # before its first
+        ("上个月全国铁路发送旅客多少人次？", dt.date(2024, 8, 1)),  # July 2024
+    ):
+        answer = railway.ask(question, now=now)
+        assert not answer.answered and answer.reason == "out_of_range", question
+        assert answer.archive == ("2022-05-06", "2024-05-06")
+        assert answer.suggestions[0].endswith("（2024-05-06）")  # the nearest reports, newest first
+
+
+def test_with_no_time_the_newest_report_comes_first(railway: NewsService) -> None:
+    answer = railway.ask("五一假期全国铁路发送旅客多少人次？", now=TODAY)
+    assert answer.answered and answer.passages[0].source.date == "2024-05-06"

@@ -99,6 +99,7 @@ def test_an_articles_date_fits_the_period_or_its_text_spells_it_out(tok: Tokeniz
 
 
 def test_traditional_characters_parse_like_simplified(tok: Tokenizer) -> None:
-    assert parse(tok, "2024年巴黎奧運網球女單決賽，鄭欽文擊敗了哪位選手？").content_words == parse(
-        tok, "2024年巴黎奥运网球女单决赛，郑钦文击败了哪位选手？"
-    ).content_words
+    assert (
+        parse(tok, "2024年巴黎奧運網球女單決賽，鄭欽文擊敗了哪位選手？").content_words
+        == parse(tok, "2024年巴黎奥运网球女单决赛，郑钦文击败了哪位选手？").content_words
+    )
