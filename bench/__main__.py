@@ -2,6 +2,7 @@
 
 python -m bench ingest [--paragraphs N]
 python -m bench retrieval [--sizes 10000,100000,1000000] [--reference-max N]
+python -m bench news        (the real archive in ../shared/eval/news/ and its reader questions)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from . import ingest, load, retrieval
+from . import ingest, load, news, retrieval
 
 
 def _sizes(text: str) -> list[int]:
@@ -23,7 +24,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("name", choices=["ingest", "retrieval", "load", "soak"], help="which benchmark")
+    parser.add_argument(
+        "name", choices=["ingest", "retrieval", "news", "load", "soak"], help="which benchmark"
+    )
     parser.add_argument("--users", type=int, default=200, help="load: simulated users")
     parser.add_argument("--per-user", type=int, default=5, help="load: questions each user sends at once")
     parser.add_argument("--minutes", type=float, default=10.0, help="soak: how long")
@@ -50,6 +53,8 @@ def main() -> None:
         results = [load.run_load(args.users, args.per_user)]
     elif args.name == "soak":
         results = [load.run_soak(args.minutes)]
+    elif args.name == "news":
+        results = [news.run(args.work)]
     else:
         results = retrieval.run(
             args.sizes, args.work, reference_max=args.reference_max, n_queries=args.queries
