@@ -15,7 +15,7 @@ Answer figures (unless retrieval only):
 - ``no_answer_refused``: questions listed with no answers and no positives (about things the archive
   lacks, or a period it does not reach): share refused, as is right;
 - ``right_date``: of the answered questions that name a time, the share whose first passage comes from
-  an article dated in the question's period (publication lag included);
+  an article dated in the question's period (publication lag included; undated articles not counted);
 - ``ask_ms_p50/p95``: parse + search + compose + render time per question.
 
 The same figures are given per slice — questions with an absolute time (2023年…), a relative one (rows
@@ -227,7 +227,9 @@ def _evaluate_one(
     row.update(answerable=True, answered=answer.answered)
     row["in_reply"] = answer.answered and any(a in shown for a in q.answers)
     if answer.answered and parsed.times:
-        row["right_date"] = bool(parsed.fits(answer.passages[0].source.date))
+        first = service.store.article(answer.passages[0].source.article_id, paragraphs=False)
+        if first is not None and first.date:  # an undated article's day is when it was ingested
+            row["right_date"] = bool(parsed.fits(first.date))
     own = frozenset(by_external[p] for p in q.positive_ids if p in by_external)
     if own:
         row["own_removed_answered"] = service.ask(

@@ -27,7 +27,7 @@ from dataclasses import replace
 from .hits import Hit
 from .lexicon import NUMBER
 from .question import Question
-from .timeexpr import HALF, QUARTER
+from .timeexpr import HALF, QUARTER, YEAR
 from .tokenize import Tokenizer
 
 __all__ = ["rerank"]
@@ -86,7 +86,9 @@ def _time_fit(question: Question, date: str | None, text: str) -> float:
     quarter or half year is asked for and the article came before that period ended; 0 otherwise."""
     if not question.times:
         return 0.0
-    years = {str(y) for t in question.dated for y in range(t.start.year, t.end.year + 1)}
+    # A year's figures may be published the next spring: a paragraph that names the year fits. A month or
+    # a quarter must be named as the question names it (2025年 in a paragraph says nothing of its January).
+    years = {str(y) for t in question.dated if t.grain == YEAR for y in range(t.start.year, t.end.year + 1)}
     if any(f"{y}年" in text for y in years) or any(not t.relative and t.text in text for t in question.times):
         return 1.0
     if not question.fits(date):
