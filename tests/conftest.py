@@ -12,7 +12,11 @@ import pytest
 from bot.config import Settings, load_settings
 from corpus import Store, sample_paths
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+DATA = Path(__file__).resolve().parent / "data"
+CMRC = DATA / "cmrc2018"  # an excerpt of cmrc2018-train (CC BY-SA 4.0, see its README)
+SEEDS = [
+    json.loads(line) for line in (DATA / "seed-questions.jsonl").read_text(encoding="utf-8").splitlines()
+]
 SAMPLE_PAGE = sample_paths()[0]
 NOW = "2023-08-21T02:00:00+00:00"
 

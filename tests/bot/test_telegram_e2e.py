@@ -36,7 +36,7 @@ from bot.config import Settings, load_settings
 from bot.service import NewsService
 from bot.telegram import BotRuntime, build_application
 from corpus import Store, ingest_file
-from tests.conftest import SHARED
+from tests.conftest import SEEDS
 from tests.fakebot import FakeBotAPI, SentRecord, parse_html, utf16_len
 
 ADMIN = 7  # the bot's administrator (settings.admins); private chat id == user id
@@ -54,11 +54,6 @@ SAMPLE_HEADLINES = (
     "大安山里的“清淤战”",
     "加强思想政治引领 凝聚发展“工力量”",
 )
-SEEDS = [
-    json.loads(line)
-    for line in (SHARED / "eval" / "seed-questions.jsonl").read_text(encoding="utf-8").splitlines()
-    if line.strip()
-]
 # Retrieval (not the Telegram front end) finds nothing for these seed questions; see test_seed_retrieval_misses.
 TWO_PAGE_QUESTION = "天津市总工会和哪个部门建立了协同贯通工作机制?"  # s01: six passages, two pages
 

@@ -13,12 +13,7 @@ from bot.render import render_telegram, strip_tags
 from bot.service import NewsService, QuestionTooLong
 from corpus import Store, ingest_paths
 from retrieval.lexicon import question_kind
-from tests.conftest import NOW, SAMPLE_PAGE, SHARED
-
-SEEDS = [
-    json.loads(line)
-    for line in (SHARED / "eval" / "seed-questions.jsonl").read_text(encoding="utf-8").splitlines()
-]
+from tests.conftest import CMRC, NOW, SAMPLE_PAGE, SEEDS
 
 
 def open_service(tmp: Path, *paths: Path) -> NewsService:
@@ -29,10 +24,8 @@ def open_service(tmp: Path, *paths: Path) -> NewsService:
 
 @pytest.fixture(scope="module")
 def with_distractors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsService]:
-    """The sample page among the 2,403 cmrc2018 paragraphs, as the retrieval targets ask."""
-    service = open_service(
-        tmp_path_factory.mktemp("seed"), SAMPLE_PAGE, SHARED / "eval" / "cmrc2018-train" / "corpus.jsonl"
-    )
+    """The sample page among 300 cmrc2018 paragraphs as distractors."""
+    service = open_service(tmp_path_factory.mktemp("seed"), SAMPLE_PAGE, CMRC / "corpus.jsonl")
     yield service
     service.close()
 

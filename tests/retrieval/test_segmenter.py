@@ -9,9 +9,7 @@ import jieba
 import pytest
 
 from retrieval.tokenize import Tokenizer, default_userdict
-from tests.conftest import SAMPLE_PAGE, SHARED
-
-CMRC = SHARED / "eval" / "cmrc2018-train"
+from tests.conftest import CMRC, SAMPLE_PAGE
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +37,6 @@ def test_rjieba_cuts_like_jieba_on_the_sample_page_and_cmrc(
 ) -> None:
     ours, reference = engines
     texts = _texts()
-    assert len(texts) > 12_000
+    assert len(texts) > 1_400
     differ = [t for t in texts if ours.cut(ours.normalize(t)) != reference.lcut(ours.normalize(t), HMM=False)]
     assert differ == []
