@@ -343,10 +343,11 @@ def question_units(question: Question, stats: CorpusStats) -> dict[str, float]:
         if roles[i] != CONTENT or (len(w) == 1 and w.isascii() and w.isalpha()):
             continue  # not a lone Latin letter either (the b of <b>)
         factor = _ASKED_KIND_WEIGHT if i in question.asked_kind else 1.0
-        if len(w) > 1 and _CJK.match(w) and stats.df(w) == 0:
-            # A word the corpus never holds is looked for by its parts the corpus holds; with none, it
-            # stays, weighing most and found nowhere.
-            parts = [w[k : k + 2] for k in range(len(w) - 1)] if len(w) > 2 else list(w)
+        if len(w) > 2 and _CJK.match(w) and stats.df(w) == 0:
+            # A longer word the corpus never holds is looked for by its character pairs the corpus holds
+            # (范廷颂 by 范廷, 廷颂); with none, it stays, weighing most and found nowhere. A two-character
+            # word the corpus lacks is absent as such: its characters alone (高, 考) are in every text.
+            parts = [w[k : k + 2] for k in range(len(w) - 1)]
             for part in [p for p in parts if p not in STOPWORDS and stats.df(p) > 0] or [w]:
                 add(part, factor)
         else:
