@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 _HITS = 30  # paragraphs ranked per question: enough for three pages after de-duplication
 _KEYWORD_HITS = 500  # paragraphs a keyword subscription is matched against
 LOOKBACK_DAYS = 7  # a scheduled digest covers what was ingested this long ago at most
+FIRST_DIGEST_COVERS = dt.timedelta(hours=24)  # what came in before subscribing that the first digest brings
 
 
 def utc_now() -> str:
@@ -172,14 +173,17 @@ class NewsService:
     ) -> tuple[Digest, list[int]]:
         """A subscription's next scheduled digest and every article it covers.
 
-        Covered: what was ingested since the subscription began (at most ``LOOKBACK_DAYS`` ago) and this
-        subscription has not received yet, so an article ingested late for a past day goes into the next
-        digest; with keywords, only the articles that pass the same relevance test as questions.
+        Covered: what was ingested since a day before the subscription began (at most ``LOOKBACK_DAYS``
+        ago) and this subscription has not received yet: the first digest brings the day's paper that came
+        before the reader subscribed, later ones what came since, and an article ingested late for a past
+        day goes into the next digest. With keywords, only the articles that pass the same relevance test
+        as questions.
         A broadcast passes one ``cache``: subscribers with the same keywords and the same new articles
         share one search and one digest.
         """
         cache = cache if cache is not None else DigestCache()
-        since = max(subscription.created_at, _utc(now - dt.timedelta(days=LOOKBACK_DAYS)))
+        began = dt.datetime.fromisoformat(subscription.created_at)
+        since = max(_utc(began - FIRST_DIGEST_COVERS), _utc(now - dt.timedelta(days=LOOKBACK_DAYS)))
         candidates = Subscriptions(self.store).undelivered(subscription.id, since)
         if subscription.keywords and candidates:
             if subscription.keywords not in cache.keywords:
