@@ -191,7 +191,9 @@ def test_the_report_of_the_year_asked_about_answers(railway: NewsService) -> Non
 
 def test_a_year_between_the_reports_is_refused_with_them_as_suggestions(railway: NewsService) -> None:
     answer = railway.ask("2023年五一假期全国铁路发送旅客多少人次？", now=TODAY)
-    assert not answer.answered and answer.reason == "wrong_time" and answer.period == "2023-04-29 至 2023-05-03"
+    assert (
+        not answer.answered and answer.reason == "wrong_time" and answer.period == "2023-04-29 至 2023-05-03"
+    )
     assert answer.suggestions == (
         "2024年“五一”假期全国铁路发送旅客1.2亿（2024-05-06）",
         "2022年“五一”假期全国铁路发送旅客3286万（2022-05-06）",
