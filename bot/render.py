@@ -361,6 +361,10 @@ def digest_messages(digest: Digest, title: str, limit: int = TELEGRAM_LIMIT) -> 
 
 
 def _digest_block(name: str, articles: Sequence[DigestArticle], size: int) -> tuple[str, list[int]]:
+    if len(articles) == 1 and name.endswith(articles[0].headline):  # a one-story topic, named by it
+        a = articles[0]
+        line = f"<b>{_esc(name)}</b> #{a.article_id}" + (f"\n  {_esc(a.sentence)}" if a.sentence else "")
+        return line, [a.article_id]
     lines = [f"<b>{_esc(name)}</b>"]
     for a in articles:
         line = f"• <b>{_esc(a.headline or msg.NO_TITLE)}</b> #{a.article_id}"
@@ -376,6 +380,11 @@ def digest_text(digest: Digest, title: str) -> str:
     """A digest for the terminal."""
     lines = [title, ""]
     for n, topic in enumerate(digest.topics, start=1):
+        if len(topic.articles) == 1 and topic.name == topic.articles[0].headline:  # a one-story topic
+            a = topic.articles[0]
+            lines.append(msg.DIGEST_TOPIC.format(n=n, name=topic.name) + f"  #{a.article_id}")
+            lines += [f"  {a.sentence}", ""] if a.sentence else [""]
+            continue
         lines.append(msg.DIGEST_TOPIC.format(n=n, name=topic.name))
         for a in topic.articles:
             lines.append(f"  • {a.headline or msg.NO_TITLE}  #{a.article_id}")

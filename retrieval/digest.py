@@ -8,8 +8,10 @@
    this archive uses (工会, 记者) sink and the day's specific subjects rise.
 2. Topics: average-linkage agglomerative clustering of the articles' keyword vectors (cosine); two groups
    merge while their average similarity is at least ``MERGE_SIMILARITY``.
-3. Each topic is named by its 2–4 heaviest keywords (preferring words several of its articles share),
-   ordered by size, then salience (summed keyword weight); beyond ``max_topics`` the rest go to 其他.
+3. Each topic is named as a reader would title it: by the 2–4 heaviest keywords several of its articles
+   share, or else by the headline of its most salient article (a one-story topic by its headline); never
+   by a fragment across words (jieba's HMM makes 总与市 of 市总与市审计局). Topics are ordered by size, then
+   salience (summed keyword weight); beyond ``max_topics`` the rest go to 其他.
 4. Each article shows one key sentence: the composer's window choice with the topic's keywords as terms.
 """
 
@@ -39,6 +41,7 @@ KEYWORDS_PER_ARTICLE = 20
 # the text is rarely what a reader calls a topic.
 _NOUNISH = ("n", "ns", "nt", "nz", "vn", "j", "l", "eng")
 _SENTENCE_CHARS = 90
+_FUNCTION_CHARS = frozenset("与和及或的了在是对把被从向于为以将并而且")
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,11 @@ def build_digest(
         chosen = sorted(members, key=lambda i: (-sum(vectors[i].values()), articles[i].id))[:per_topic]
         weights = {k: stats.weight(k) for k in keywords}
         entries = tuple(_entry(articles[i], weights, tokenizer) for i in chosen)
-        topics.append(
-            (len(members), salience, Topic(" · ".join(keywords), keywords, entries, salience, len(members)))
-        )
+        # Words several of its articles share name a topic; a topic of one story is named by its headline
+        # (the most central one, when the shared words are too few to read as a title).
+        shared = [k for k in keywords if sum(k in t for t in texts) >= 2]
+        name = " · ".join(shared) if len(shared) >= 2 else (articles[chosen[0]].headline or " · ".join(keywords))
+        topics.append((len(members), salience, Topic(name, keywords, entries, salience, len(members))))
     topics.sort(key=lambda t: (-t[0], -t[1], t[2].articles[0].article_id))
     kept = [t for _, _, t in topics[:max_topics]]
     other = tuple(a for _, _, t in topics[max_topics:] for a in t.articles)
@@ -193,6 +198,14 @@ def _plain(article: Article, tokenizer: Tokenizer) -> str:
     return tokenizer.normalize("\n".join([article.headline, *(p.text for p in article.paragraphs)]))
 
 
+def is_word(candidate: str) -> bool:
+    """Whether a keyword reads as a word: not a fragment across words that holds a function word
+    (jieba's guesses with HMM make 总与市 of 市总与市审计局, 至今 of 成立至今)."""
+    return not any(c in _FUNCTION_CHARS for c in candidate[1:-1]) and not (
+        len(candidate) > 2 and candidate[0] in _FUNCTION_CHARS
+    )
+
+
 def _topic_keywords(
     vectors: list[dict[str, float]], headline_words: dict[str, float], texts: list[str]
 ) -> tuple[str, ...]:
@@ -205,8 +218,8 @@ def _topic_keywords(
     ranked = sorted(weight, key=lambda k: (-reach[k], -(k in headline_words), -weight[k], k))
     names: list[str] = []
     for k in ranked:
-        if any(k in n or n in k for n in names):
-            continue  # 安吉县 and 安吉: one is enough
+        if any(k in n or n in k for n in names) or not is_word(k):
+            continue  # 安吉县 and 安吉: one is enough; 总与市 (from 市总与市审计局) is no word
         names.append(k)
         if len(names) == 4:
             break
