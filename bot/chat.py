@@ -8,7 +8,7 @@ from typing import TextIO
 from retrieval.compose import Answer
 
 from . import messages as msg
-from .render import render_terminal
+from .render import headline_of, render_terminal
 from .service import NewsService, QuestionTooLong
 
 __all__ = ["run_chat"]
@@ -73,7 +73,14 @@ def _article(service: NewsService, ref: str) -> str:
     if article is None:
         return msg.ARTICLE_NOT_FOUND.format(ref=ref.strip())
     lines = [
-        x for x in (article.kicker, article.headline or msg.NO_TITLE, article.subtitle, article.byline) if x
+        x
+        for x in (
+            article.kicker,
+            headline_of(article.headline, article.headline_derived),
+            article.subtitle,
+            article.byline,
+        )
+        if x
     ]
     lines.append(" · ".join(x for x in (article.day, article.source or "") if x))
     lines.append("")

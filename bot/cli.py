@@ -20,7 +20,7 @@ from . import messages as msg
 from .chat import run_chat
 from .config import ConfigError, Settings, load_settings
 from .evaluate import EvalInputError, evaluate, load_queries
-from .render import answer_json, digest_json, digest_text, render_telegram, render_terminal
+from .render import answer_json, digest_json, digest_text, headline_of, render_telegram, render_terminal
 from .service import NewsService, QuestionTooLong, open_store, parse_day, utc_now
 
 log = logging.getLogger(__name__)
@@ -235,6 +235,7 @@ def article_json(a: Article) -> dict[str, Any]:
         "id": a.id,
         "external_id": a.external_id,
         "headline": a.headline,
+        "headline_derived": a.headline_derived,
         "kicker": a.kicker,
         "subtitle": a.subtitle,
         "byline": a.byline,
@@ -315,7 +316,7 @@ def cmd_articles(args: argparse.Namespace, settings: Settings) -> int:
         print("no articles" + (f" dated {args.date}" if args.date else ""))
     for a in articles:
         print(
-            f"{a.id:>6}  {a.day}  {a.headline or '(无标题)'}"
+            f"{a.id:>6}  {a.day}  {headline_of(a.headline, a.headline_derived)}"
             + (f"  [{a.external_id}]" if a.external_id else "")
         )
     return 0
@@ -327,7 +328,12 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json(article_json(article))
         return 0
-    for line in (article.kicker, article.headline or "(无标题)", article.subtitle, article.byline):
+    for line in (
+        article.kicker,
+        headline_of(article.headline, article.headline_derived),
+        article.subtitle,
+        article.byline,
+    ):
         if line:
             print(line)
     meta = [

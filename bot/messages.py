@@ -8,6 +8,7 @@ ANSWER_PAGE = "第 {page}/{pages} 页"
 SOURCE_PARAGRAPH = "第{n}段"
 SOURCE_PAGE = "第{page}版"
 NO_TITLE = "（无标题）"
+DERIVED_TITLE = "〔无标题〕{headline}"  # an untitled article, named by its first sentence
 NOT_FOUND = "没有找到与「{question}」相关的内容。"
 NOT_FOUND_EMPTY = "请输入一个问题，例如：{example}"
 NOT_FOUND_HINT = "可以换个说法，或用更具体的关键词再问一次。"

@@ -29,6 +29,7 @@ __all__ = [
     "digest_json",
     "digest_messages",
     "digest_text",
+    "headline_of",
     "render_telegram",
     "render_terminal",
     "strip_tags",
@@ -66,8 +67,15 @@ def _marked(quote: str, spans: tuple[tuple[int, int], ...], open_: str, close: s
     return "".join(out)
 
 
+def headline_of(headline: str, derived: bool = False) -> str:
+    """A headline as shown: an untitled article's first sentence marked as such, no headline as 无标题."""
+    if not headline:
+        return msg.NO_TITLE
+    return msg.DERIVED_TITLE.format(headline=headline) if derived else headline
+
+
 def source_line(source: Source, *, html_links: bool) -> str:
-    headline = source.headline or msg.NO_TITLE
+    headline = headline_of(source.headline, source.headline_derived)
     if html_links:
         title = (
             f'<a href="{html.escape(source.url, quote=True)}">{_esc(headline)}</a>'
@@ -234,6 +242,7 @@ def answer_json(answer: Answer, page: int | None = None) -> dict[str, Any]:
                     "url": p.source.url,
                     "paragraph": p.source.paragraph,
                     "paragraph_id": p.source.paragraph_id,
+                    "headline_derived": p.source.headline_derived,
                 },
                 "matched": list(p.matched),
             }
@@ -260,6 +269,7 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
                 url=p["source"]["url"],
                 paragraph=p["source"]["paragraph"],
                 paragraph_id=p["source"].get("paragraph_id", 0),
+                headline_derived=bool(p["source"].get("headline_derived", False)),
             ),
             score=float(p["score"]),
             matched=tuple(p.get("matched", ())),
@@ -289,7 +299,7 @@ def article_pages(article: Article, limit: int = TELEGRAM_LIMIT) -> list[str]:
     the next message from a sentence end (a sentence longer than a message is cut between characters).
     """
     head = [f"<i>{_esc(line)}</i>" for line in article.kicker.splitlines() if line]
-    head.append(f"<b>{_esc(article.headline or msg.NO_TITLE)}</b>")
+    head.append(f"<b>{_esc(headline_of(article.headline, article.headline_derived))}</b>")
     head += [_esc(line) for line in article.subtitle.splitlines() if line]
     meta = [article.day, article.source or "", article.byline]
     head.append(_esc(" · ".join(x for x in meta if x)))
@@ -367,7 +377,7 @@ def _digest_block(name: str, articles: Sequence[DigestArticle], size: int) -> tu
         return line, [a.article_id]
     lines = [f"<b>{_esc(name)}</b>"]
     for a in articles:
-        line = f"• <b>{_esc(a.headline or msg.NO_TITLE)}</b> #{a.article_id}"
+        line = f"• <b>{_esc(headline_of(a.headline, a.headline_derived))}</b> #{a.article_id}"
         if a.sentence:
             line += f"\n  {_esc(a.sentence)}"
         lines.append(line)
@@ -387,7 +397,7 @@ def digest_text(digest: Digest, title: str) -> str:
             continue
         lines.append(msg.DIGEST_TOPIC.format(n=n, name=topic.name))
         for a in topic.articles:
-            lines.append(f"  • {a.headline or msg.NO_TITLE}  #{a.article_id}")
+            lines.append(f"  • {headline_of(a.headline, a.headline_derived)}  #{a.article_id}")
             if a.sentence:
                 lines.append(f"    {a.sentence}")
         if topic.size > len(topic.articles):
@@ -395,7 +405,7 @@ def digest_text(digest: Digest, title: str) -> str:
         lines.append("")
     if digest.other:
         lines.append(msg.DIGEST_OTHER)
-        lines += [f"  • {a.headline or msg.NO_TITLE}  #{a.article_id}" for a in digest.other]
+        lines += [f"  • {headline_of(a.headline, a.headline_derived)}  #{a.article_id}" for a in digest.other]
     return "\n".join(lines).rstrip()
 
 

@@ -61,7 +61,14 @@ from .broadcast import Broadcaster, article_buttons
 from .charts import trend_png
 from .config import Settings
 from .limits import RateLimiter
-from .render import answer_from_json, answer_json, article_pages, digest_messages, render_telegram
+from .render import (
+    answer_from_json,
+    answer_json,
+    article_pages,
+    digest_messages,
+    headline_of,
+    render_telegram,
+)
 from .service import NewsService, QuestionTooLong, parse_day, utc_now
 
 __all__ = ["BotRuntime", "build_application", "run_bot"]
@@ -637,7 +644,7 @@ async def on_latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lines = [msg.LATEST_HEADER]
     for i, a in enumerate(articles, start=1):
-        lines.append(f"{i}. {html.escape(a.headline or msg.NO_TITLE)} · {a.day} · #{a.id}")
+        lines.append(f"{i}. {html.escape(headline_of(a.headline, a.headline_derived))} · {a.day} · #{a.id}")
     buttons = [
         InlineKeyboardButton(str(i), callback_data=f"a:{a.id}:0") for i, a in enumerate(articles, start=1)
     ]
@@ -889,11 +896,12 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             first = next(
                 (p.text for p in (runtime.service.article(str(a.id)) or a).paragraphs if p.kind == "body"), ""
             )
-            body = f"<b>{html.escape(a.headline or msg.NO_TITLE)}</b>\n{html.escape(first[:300])}\n\n{a.day} · #{a.id}"
+            shown = headline_of(a.headline, a.headline_derived)
+            body = f"<b>{html.escape(shown)}</b>\n{html.escape(first[:300])}\n\n{a.day} · #{a.id}"
             results.append(
                 InlineQueryResultArticle(
                     id=f"latest-{a.id}",
-                    title=msg.INLINE_LATEST.format(headline=a.headline or msg.NO_TITLE),
+                    title=msg.INLINE_LATEST.format(headline=shown),
                     description=first[:100],
                     input_message_content=InputTextMessageContent(body, parse_mode=ParseMode.HTML),
                 )
@@ -909,7 +917,7 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             results.append(
                 InlineQueryResultArticle(
                     id=f"{p.source.paragraph_id}-{i}",
-                    title=p.source.headline or msg.NO_TITLE,
+                    title=headline_of(p.source.headline, p.source.headline_derived),
                     description=p.quote[:120],
                     input_message_content=InputTextMessageContent(
                         render_telegram(single), parse_mode=ParseMode.HTML

@@ -81,8 +81,8 @@ def _article_from_mapping(
     record: dict[str, Any], where: str, parsed: list[ParsedParagraph] | None = None
 ) -> ParsedArticle:
     title = record.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise FormatError(f"{where}: has no `title`; each article needs a title and a text")
+    if title is not None and not isinstance(title, str):
+        raise FormatError(f"{where}: `title` is a {type(title).__name__}, expected text")
     if parsed is not None:
         paragraphs = parsed
     elif isinstance(record.get("paragraphs"), list):
@@ -95,10 +95,14 @@ def _article_from_mapping(
         )
     if not any(p.kind == BODY for p in paragraphs):
         raise FormatError(f"{where}: `text` is empty")
+    headline = " ".join(title.split()) if title else ""
+    derived = not headline
+    if derived:  # an untitled brief: its first sentence stands in for the title, marked as such
+        headline = derived_title(next(p.text for p in paragraphs if p.kind == BODY))
     external_id = record.get("id")
     extra = {k: _text_or_none(record.get(k)) for k in _OPTIONAL_KEYS}
     return ParsedArticle(
-        headline=" ".join(title.split()),
+        headline=headline,
         paragraphs=tuple(paragraphs),
         kicker=extra["kicker"] or "",
         subtitle=extra["subtitle"] or "",
@@ -108,7 +112,20 @@ def _article_from_mapping(
         page=extra["page"],
         url=extra["url"],
         author=extra["author"],
+        headline_derived=derived,
     )
+
+
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+DERIVED_TITLE_CHARS = 30
+
+
+def derived_title(text: str) -> str:
+    """A title for an untitled article: its first sentence, at most ``DERIVED_TITLE_CHARS`` characters."""
+    first = " ".join(text.split())
+    end = _SENTENCE_END.search(first)
+    sentence = first[: end.start()] if end and end.start() > 0 else first
+    return sentence if len(sentence) <= DERIVED_TITLE_CHARS else sentence[: DERIVED_TITLE_CHARS - 1] + "…"
 
 
 def _text_or_none(value: Any) -> str | None:

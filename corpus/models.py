@@ -40,6 +40,7 @@ class ParsedArticle:
     url: str | None = None
     author: str | None = None
     jumps: tuple[str, ...] = ()
+    headline_derived: bool = False  # no title of its own: the headline is its first sentence
 
     def fields_text(self) -> str:
         """Every piece of text the article holds, for accounting that nothing was dropped."""
@@ -49,7 +50,7 @@ class ParsedArticle:
         return "\n".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Paragraph:
     """A stored paragraph. ``ordinal`` is 1-based within its article, in reading order."""
 
@@ -60,7 +61,7 @@ class Paragraph:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Article:
     """A stored article with its source metadata. ``paragraphs`` is filled only when asked for."""
 
@@ -79,6 +80,7 @@ class Article:
     jumps: tuple[str, ...]
     file_id: int | None
     ingested_at: str
+    headline_derived: bool = False  # no title of its own: the headline is its first sentence
     paragraphs: tuple[Paragraph, ...] = ()
 
     @property

@@ -14,7 +14,7 @@ import sqlite_utils
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _run(db: sqlite_utils.Database, script: str) -> None:
@@ -139,7 +139,12 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2}
+def _v3(db: sqlite_utils.Database) -> None:
+    """Articles without a title of their own are titled by their first sentence, marked as such."""
+    _run(db, "ALTER TABLE articles ADD COLUMN headline_derived INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 
 def current_version(db: sqlite_utils.Database) -> int:

@@ -25,8 +25,9 @@ __all__ = ["FileRecord", "IndexRow", "Store", "StoreState"]
 
 _ARTICLE_COLUMNS = (
     "id, headline, kicker, subtitle, byline, guide_label, external_id, date, source, page, url, author, "
-    "jumps, file_id, ingested_at"
+    "jumps, file_id, ingested_at, headline_derived"
 )
+_ARTICLE_FIELDS = tuple(c.strip() for c in _ARTICLE_COLUMNS.split(","))
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,8 @@ class Store:
                 removed += self._delete_articles(f"external_id IN ({_marks(len(chunk))})", chunk)
             conn.executemany(
                 f"INSERT INTO articles (id, file_id, position, external_id, headline, kicker, subtitle, byline, "
-                f"guide_label, date, source, page, url, author, jumps, ingested_at) VALUES ({_marks(16)})",
+                f"guide_label, date, source, page, url, author, jumps, ingested_at, headline_derived) "
+                f"VALUES ({_marks(17)})",
                 article_rows,
             )
             conn.executemany(
@@ -241,6 +243,7 @@ class Store:
                     a.author,
                     json.dumps(list(a.jumps), ensure_ascii=False) if a.jumps else "[]",
                     now,
+                    int(a.headline_derived),
                 )
             )
             for ordinal, p in enumerate(a.paragraphs, start=1):
@@ -362,7 +365,7 @@ class Store:
                     [row["id"]],
                 )
             )
-        return Article(**{**row, "jumps": tuple(json.loads(row["jumps"])), "paragraphs": paragraphs})
+        return _article_of(row, paragraphs)
 
     def paragraphs_with_articles(self, paragraph_ids: list[int]) -> dict[int, tuple[Paragraph, Article]]:
         """Look up paragraphs and their articles (without the articles' other paragraphs)."""
@@ -379,25 +382,9 @@ class Store:
             for r in rows:
                 article = articles.get(r[1])
                 if article is None:
-                    f = r[5:]
-                    article = articles[r[1]] = Article(
-                        f[0],
-                        f[1],
-                        f[2],
-                        f[3],
-                        f[4],
-                        f[5],
-                        f[6],
-                        f[7],
-                        f[8],
-                        f[9],
-                        f[10],
-                        f[11],
-                        tuple(json.loads(f[12])),
-                        f[13],
-                        f[14],
-                    )
-                out[r[0]] = (Paragraph(*r[:5]), article)
+                    fields = dict(zip(_ARTICLE_FIELDS, r[5:], strict=True))
+                    article = articles[r[1]] = _article_of(fields)
+                out[r[0]] = (Paragraph(id=r[0], article_id=r[1], ordinal=r[2], kind=r[3], text=r[4]), article)
         return out
 
     def article_texts(self, ids: list[int]) -> dict[int, str]:
@@ -462,6 +449,17 @@ class Store:
 
     def is_empty(self) -> bool:
         return self.db.conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone() is None
+
+
+def _article_of(row: dict[str, Any], paragraphs: tuple[Paragraph, ...] = ()) -> Article:
+    return Article(
+        **{
+            **row,
+            "jumps": tuple(json.loads(row["jumps"])),
+            "headline_derived": bool(row["headline_derived"]),
+            "paragraphs": paragraphs,
+        }
+    )
 
 
 class _Transaction:

@@ -132,6 +132,7 @@ class Source:
     url: str | None
     paragraph: int  # 1-based ordinal in the article ("第4段")
     paragraph_id: int
+    headline_derived: bool = False  # the article has no title: the headline is its first sentence
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -594,6 +595,7 @@ def _passage(para: _Paragraph, span: tuple[int, int], term_weights: dict[str, fl
         url=a.url,
         paragraph=hit.paragraph.ordinal,
         paragraph_id=hit.paragraph.id,
+        headline_derived=a.headline_derived,
     )
     return Passage(
         quote=quote,

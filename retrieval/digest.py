@@ -51,6 +51,7 @@ class DigestArticle:
     headline: str
     date: str
     sentence: str  # the key sentence, verbatim (trimmed at sentence ends with … marks)
+    headline_derived: bool = False  # the article has no title: the headline is its first sentence
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,9 @@ def build_digest(
         # Words several of its articles share name a topic; a topic of one story is named by its headline
         # (the most central one, when the shared words are too few to read as a title).
         shared = [k for k in keywords if sum(k in t for t in texts) >= 2]
-        name = " · ".join(shared) if len(shared) >= 2 else (articles[chosen[0]].headline or " · ".join(keywords))
+        name = (
+            " · ".join(shared) if len(shared) >= 2 else (articles[chosen[0]].headline or " · ".join(keywords))
+        )
         topics.append((len(members), salience, Topic(name, keywords, entries, salience, len(members))))
     topics.sort(key=lambda t: (-t[0], -t[1], t[2].articles[0].article_id))
     kept = [t for _, _, t in topics[:max_topics]]
@@ -143,7 +146,9 @@ def _entry(article: Article, weights: dict[str, float], tokenizer: Tokenizer) ->
         sentence, score = key_sentence(text, weights, tokenizer, _SENTENCE_CHARS)
         if score > best_score:
             best, best_score = sentence, score
-    return DigestArticle(article.id, article.external_id, article.headline, article.day, best)
+    return DigestArticle(
+        article.id, article.external_id, article.headline, article.day, best, article.headline_derived
+    )
 
 
 def _pieces(vector: dict[str, float]) -> dict[str, float]:

@@ -120,10 +120,20 @@ def test_json_round_trip_keeps_everything_the_buttons_need() -> None:
     assert render_telegram(back, 1) == render_telegram(a, 1)
 
 
+def article_of(paragraphs: tuple[Paragraph, ...], **fields: object) -> Article:
+    base: dict[str, object] = dict(id=1, headline="标题", kicker="", subtitle="", byline="", guide_label="",
+                                   external_id=None, date=None, source=None, page=None, url=None, author=None,
+                                   jumps=(), file_id=None, ingested_at="2023-08-21T00:00:00+00:00")  # fmt: skip
+    base.update(fields)
+    return Article(**base, paragraphs=paragraphs)  # type: ignore[arg-type]
+
+
 def test_article_pages_split_between_paragraphs_within_the_limit() -> None:
-    paragraphs = tuple(Paragraph(i, 1, i, "body", f"第{i}段<内容>" + "字" * 900) for i in range(1, 15))
-    article = Article(1, "标题", "引题", "", "本报记者 某某", "", None, "2023-08-21", "报", None, None, None, (), None,
-                      "2023-08-21T00:00:00+00:00", paragraphs)  # fmt: skip
+    paragraphs = tuple(
+        Paragraph(id=i, article_id=1, ordinal=i, kind="body", text=f"第{i}段<内容>" + "字" * 900)
+        for i in range(1, 15)
+    )
+    article = article_of(paragraphs, kicker="引题", byline="本报记者 某某", date="2023-08-21", source="报")
     pages = article_pages(article)
     assert len(pages) >= 3
     for page in pages:
@@ -133,25 +143,7 @@ def test_article_pages_split_between_paragraphs_within_the_limit() -> None:
 
 
 def test_a_giant_paragraph_is_cut_at_sentence_ends() -> None:
-    paragraphs = (Paragraph(1, 1, 1, "body", "短句。" * 3000),)
-    article = Article(
-        1,
-        "标题",
-        "",
-        "",
-        "",
-        "",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        (),
-        None,
-        "2023-08-21T00:00:00+00:00",
-        paragraphs,
-    )
+    article = article_of((Paragraph(id=1, article_id=1, ordinal=1, kind="body", text="短句。" * 3000),))
     pages = article_pages(article)
     assert len(pages) >= 3
     for page in pages:
@@ -182,3 +174,25 @@ def test_refusals_say_why_and_offer_the_nearest_reports_as_such(reason: str, exp
         assert expected in text
         assert "相近的报道（不是答案）：「韩正会见美国英特尔公司首席执行官（2023-04-12）」" in text
     assert answer_from_json(answer_json(a)) == a
+
+
+def test_an_untitled_article_is_shown_by_its_first_sentence_marked_as_such() -> None:
+    a = answer("某地发布暴雨预警。")
+    derived = Answer(
+        question=a.question,
+        answered=True,
+        passages=(
+            Passage(
+                quote="某地发布暴雨预警。",
+                highlights=(),
+                source=source(headline="某地发布暴雨预警", headline_derived=True),
+                score=1.0,
+                matched=(),
+            ),
+        ),
+        per_page=3,
+    )
+    for text in (strip_tags(render_telegram(derived)), render_terminal(derived)):
+        assert "〔无标题〕某地发布暴雨预警" in text
+    assert "〔无标题〕" not in render_terminal(a)
+    assert answer_from_json(answer_json(derived)) == derived

@@ -67,7 +67,7 @@ def test_malformed_jsonl_lines_are_reported_and_the_rest_goes_in(store: Store, t
             "{not json",
             {"title": "无正文"},
             ["a list"],
-            {"text": "无标题。"},
+            {"title": 3, "text": "标题是个数。"},
             SMALL_CORPUS[1],
         ],
     )
@@ -76,8 +76,28 @@ def test_malformed_jsonl_lines_are_reported_and_the_rest_goes_in(store: Store, t
     assert [p.line for p in report.problems] == [2, 3, 4, 5]
     assert "not valid JSON" in report.problems[0].message
     assert "no `text`" in report.problems[1].message
-    assert "no `title`" in report.problems[3].message
+    assert "`title` is a int" in report.problems[3].message
     assert report.failed  # the CLI exits non-zero
+
+
+def test_an_untitled_brief_is_titled_by_its_first_sentence_marked_as_derived(
+    store: Store, tmp_path: Path
+) -> None:
+    brief = "国家统计局今天发布数据显示，10月份全国居民消费价格同比上涨0.2%，环比下降0.3%。其中食品价格下降。"
+    path = write_jsonl(
+        tmp_path / "briefs.jsonl", [{"id": "b1", "text": brief}, {"id": "b2", "title": " ", "text": "短讯。"}]
+    )
+    report = ingest_paths(store, [path], now=NOW)
+    assert (report.articles, report.problems) == (2, [])
+    first, second = store.article_by_external_id("b1"), store.article_by_external_id("b2")
+    assert first is not None and second is not None
+    assert (
+        first.headline == "国家统计局今天发布数据显示，10月份全国居民消费价格同比上…"
+        and first.headline_derived
+    )
+    assert second.headline == "短讯" and second.headline_derived
+    titled = ingest_paths(store, [write_jsonl(tmp_path / "t.jsonl", SMALL_CORPUS[:1])], now=NOW)
+    assert titled.articles == 1 and not store.article_by_external_id("n1").headline_derived  # type: ignore[union-attr]
 
 
 def test_a_jsonl_with_only_bad_lines_leaves_nothing(store: Store, tmp_path: Path) -> None:
