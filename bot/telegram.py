@@ -80,6 +80,7 @@ _CALLBACK = re.compile(
     r"^(?:(p):([\w-]{4,16}):(\d{1,2})|(f):([\w-]{4,16}):([+-])|(a):(\d{1,12}):(\d{1,4})|(q):(\d))$"
 )
 _INLINE_RESULTS = 10
+INLINE_PER_MINUTE = 120  # inline queries per user per minute: one a keystroke, so well above questions
 _REFRESH_SECONDS = 60
 
 
@@ -139,6 +140,7 @@ class BotRuntime:
     service: NewsService
     state: BotState
     limiter: RateLimiter
+    inline_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(INLINE_PER_MINUTE))
     clock: Callable[[], float] = time.monotonic
     now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
     username: str = ""
@@ -348,7 +350,7 @@ async def on_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if day is None:
         await message.reply_text(html.escape(msg.DIGEST_BAD_DAY.format(text=text[:20])))
         return
-    digest = runtime.service.digest_of_day(day)
+    digest = await asyncio.to_thread(runtime.service.digest_of_day, day)  # tagging a day takes a while
     if digest.empty:
         await message.reply_text(msg.DIGEST_EMPTY.format(day=day.isoformat()))
         return
@@ -465,7 +467,8 @@ async def on_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not keyword:
         await message.reply_text(msg.TREND_USAGE)
         return
-    series = runtime.service.trend(keyword, days, runtime.now().astimezone(runtime.settings.tz).date())
+    today = runtime.now().astimezone(runtime.settings.tz).date()
+    series = await asyncio.to_thread(runtime.service.trend, keyword, days, today)
     total = sum(c for _, c in series)
     if not total:
         await message.reply_text(html.escape(msg.TREND_NONE.format(days=days, keyword=keyword)))
@@ -522,7 +525,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
         return
     started = time.perf_counter()
     try:
-        answer = runtime.service.ask(question)
+        # Off the event loop: composing takes milliseconds, but no one's /start should wait for them.
+        answer = await asyncio.to_thread(runtime.service.ask, question)
     except QuestionTooLong as exc:
         await message.reply_text(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
         return
@@ -908,10 +912,12 @@ async def on_inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
     else:
         user = query.from_user
-        if not runtime.limiter.allow(user.id, runtime.clock()):
+        # Telegram sends an inline query per keystroke: they have their own allowance, so typing one
+        # inline question does not use up the user's questions in private chats.
+        if not runtime.inline_limiter.allow(user.id, runtime.clock()):
             await query.answer([], cache_time=5, is_personal=True)
             return
-        answer = runtime.service.ask(text[: runtime.settings.max_question_chars])
+        answer = await asyncio.to_thread(runtime.service.ask, text[: runtime.settings.max_question_chars])
         for i, p in enumerate(answer.passages[:_INLINE_RESULTS] if answer.answered else ()):
             single = dataclasses.replace(answer, passages=(p,), per_page=1)
             results.append(

@@ -14,8 +14,9 @@ from typing import Any, BinaryIO
 from .decode import decode_bytes, detect_bom
 from .errors import CorpusError, DecodeError, FormatError
 from .files import date_from_path, parse_jsonl_record, parse_text_file
-from .models import FileProblem, FileResult, IngestReport, ParsedArticle
+from .models import FileProblem, FileResult, IngestReport, ParsedArticle, ParsedParagraph
 from .store import Store
+from .text import MAX_PARAGRAPH_CHARS, split_long
 
 __all__ = ["INGESTIBLE_SUFFIXES", "ingest_file", "ingest_paths", "iter_ingestible"]
 
@@ -113,7 +114,8 @@ def ingest_file(
             articles = [_with_default_date(a, day) for a in parsed]
             if not articles:
                 return _failed(shown, "skipped", "holds no text to ingest")
-        written = store.write_file(key, sha256, size, fmt, encoding, _counting(articles), now)
+        capped = (_capped(a) for a in articles)
+        written = store.write_file(key, sha256, size, fmt, encoding, _counting(capped), now)
     except (DecodeError, FormatError) as exc:
         return _failed(shown, "skipped", str(exc).removeprefix(f"{shown}: "))
     except _NothingUsable:
@@ -136,6 +138,16 @@ def _counting(articles: Iterable[ParsedArticle]) -> Iterator[ParsedArticle]:
         yield a
     if not any_article:
         raise _NothingUsable
+
+
+def _capped(article: ParsedArticle) -> ParsedArticle:
+    """The article with every paragraph over ``MAX_PARAGRAPH_CHARS`` split at sentence ends (nothing lost)."""
+    if all(len(p.text) <= MAX_PARAGRAPH_CHARS for p in article.paragraphs):
+        return article
+    paragraphs = tuple(
+        ParsedParagraph(p.kind, piece) for p in article.paragraphs for piece in split_long(p.text)
+    )
+    return replace(article, paragraphs=paragraphs)
 
 
 def _failed(path: str, status: str, message: str) -> FileResult:

@@ -93,6 +93,7 @@ _ANY_NUMBER = re.compile(
 )
 _TYPE_BONUS = 0.5  # in units of the window's own term weight: enough to break near-ties, not to override
 _DECIDE_DEPTH = 10  # hits read to find one that passes every test
+_CLAUSE = re.compile(r"[，,、：:；;]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -558,7 +559,7 @@ def _passages(
         if span is None:
             continue
         spans.append(span)
-        passage = _passage(para, span, term_weights)
+        passage = _passage(para, span, term_weights, options.window_chars)
         on_first_page = len(chosen) < options.per_page
         if on_first_page and per_article.get(hit.article.id, 0) >= options.per_article_first_page:
             deferred.append(passage)
@@ -572,10 +573,12 @@ def _passages(
     return chosen[:wanted]
 
 
-def _passage(para: _Paragraph, span: tuple[int, int], term_weights: dict[str, float]) -> Passage:
+def _passage(para: _Paragraph, span: tuple[int, int], term_weights: dict[str, float], limit: int) -> Passage:
     hit = para.hit
     text = hit.paragraph.text
     start, end = para.sentences[span[0]][0], para.sentences[span[1]][1]
+    if end - start > limit:  # one sentence longer than a quote may be: the stretch holding the question
+        start, end = _stretch(para, start, end, limit)
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     quote = prefix + text[start:end].strip() + suffix
@@ -604,6 +607,29 @@ def _passage(para: _Paragraph, span: tuple[int, int], term_weights: dict[str, fl
         score=hit.score,
         matched=hit.matched,
     )
+
+
+def _stretch(para: _Paragraph, start: int, end: int, limit: int) -> tuple[int, int]:
+    """The ``limit`` characters of text[start:end] holding the most of the question's units (the first such
+    stretch), widened to a clause mark just before it when one is near."""
+    norm, lo, hi = para.norm, para.norm.to_norm(start), para.norm.to_norm(end)
+    found = sorted((pos, para.units[u]) for u in para.held for pos in _positions(norm.text, u, lo, hi))
+    best, begin = -1.0, lo
+    for i, (pos, _) in enumerate(found):
+        weight = sum(w for p, w in found[i:] if p + 1 <= pos + limit)
+        if weight > best:
+            best, begin = weight, pos
+    begin = max(lo, min(begin, hi - limit))
+    clause = max((m.end() for m in _CLAUSE.finditer(norm.text, max(lo, begin - 20), begin)), default=begin)
+    first = norm.to_orig(clause)
+    return first, min(end, first + limit)
+
+
+def _positions(text: str, unit: str, lo: int, hi: int) -> Iterable[int]:
+    pos = text.find(unit, lo, hi)
+    while pos >= 0:
+        yield pos
+        pos = text.find(unit, pos + 1, hi)
 
 
 def _best_window(

@@ -597,6 +597,17 @@ async def test_inline_query_returns_quotes_as_html_and_empty_query_lists_latest(
         assert result["title"].removeprefix("最新：") in plain
 
 
+async def test_typing_an_inline_question_does_not_use_up_private_questions(tg: Harness) -> None:
+    question = TWO_PAGE_QUESTION
+    for n in range(1, len(question) + 1):  # one inline query per keystroke, as Telegram sends them
+        since = tg.fake.mark()
+        tg.fake.inline_query(USER, question[:n])
+        await tg.fake.wait_for("answerInlineQuery", since=since, timeout=WAIT)
+    assert len(question) > tg.settings.rate_limit_per_minute
+    reply = await tg.say(USER, question)
+    assert "市审计局" in (reply.plain_text or "")  # answered, not 提问太频繁了
+
+
 # --------------------------------------------------------------------------- uploads and admin commands
 
 
