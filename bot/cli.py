@@ -519,7 +519,7 @@ def _batch_question(line: str) -> tuple[str, str | None]:
         return text, None
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return "", f"not valid JSON: {exc}"
     question = data.get("question") if isinstance(data, dict) else None
     if not isinstance(question, str):

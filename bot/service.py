@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 
 from corpus import Article, Store, ingest_paths, sample_paths
@@ -18,13 +19,31 @@ from retrieval.tokenize import Tokenizer, default_userdict
 
 from .config import Settings
 
-__all__ = ["DigestCache", "NewsService", "QuestionTooLong", "open_store", "parse_day", "utc_now"]
+__all__ = [
+    "DigestCache",
+    "NewsService",
+    "QuestionTooLong",
+    "clean_text",
+    "open_store",
+    "parse_day",
+    "utc_now",
+]
 
 log = logging.getLogger(__name__)
 _HITS = 30  # paragraphs ranked per question: enough for three pages after de-duplication
 _KEYWORD_HITS = 500  # paragraphs a keyword subscription is matched against
 LOOKBACK_DAYS = 7  # a scheduled digest covers what was ingested this long ago at most
 FIRST_DIGEST_COVERS = dt.timedelta(hours=24)  # what came in before subscribing that the first digest brings
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text from outside (a terminal's argv, Telegram's JSON) with invalid Unicode replaced: a lone
+    surrogate (bytes that were not UTF-8, or a broken escape) becomes U+FFFD instead of breaking the
+    first encoder it meets (OpenCC, SQLite, the HTTP client)."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def utc_now() -> str:
@@ -108,7 +127,7 @@ class NewsService:
         Raises:
             QuestionTooLong: the question is longer than ``max_question_chars``.
         """
-        question = question.strip()
+        question = clean_text(question).strip()
         if len(question) > self.settings.max_question_chars:
             raise QuestionTooLong(len(question), self.settings.max_question_chars)
         return parse_question(question, self.searcher.tokenizer, now or self.today())
@@ -201,7 +220,7 @@ class NewsService:
         test: a keyword is asked like a question, and what it finds counts."""
         tokenizer, index = self.searcher.tokenizer, self.searcher.index
         found: set[int] = set()
-        for keyword in dict.fromkeys(keywords.split()):
+        for keyword in dict.fromkeys(clean_text(keywords).split()):
             question = parse_question(keyword, tokenizer, self.today(), times=False)
             result = self.searcher.search(question, k=_KEYWORD_HITS, second_stage=False, contexts=False)
             found.update(
@@ -212,7 +231,9 @@ class NewsService:
     def trend(self, keyword: str, days: int, today: dt.date) -> list[tuple[dt.date, int]]:
         """Articles mentioning ``keyword`` per day over the ``days`` days ending ``today`` (or ending on the
         newest day with articles, when the archive stops earlier)."""
-        counts = self.searcher.index.articles_per_day(self.searcher.tokenizer.query_terms(keyword))
+        counts = self.searcher.index.articles_per_day(
+            self.searcher.tokenizer.query_terms(clean_text(keyword))
+        )
         last_day = self.store.stats()["last_day"]
         end = min(today, dt.date.fromisoformat(last_day)) if last_day else today
         first = end - dt.timedelta(days=days - 1)

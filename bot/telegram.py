@@ -69,7 +69,7 @@ from .render import (
     headline_of,
     render_telegram,
 )
-from .service import NewsService, QuestionTooLong, parse_day, utc_now
+from .service import NewsService, QuestionTooLong, clean_text, parse_day, utc_now
 
 __all__ = ["BotRuntime", "build_application", "run_bot"]
 
@@ -393,7 +393,7 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             )
             return
         at = f"{int(m.group(1)):02d}:{m.group(2)}"
-    keywords = " ".join(dict.fromkeys(a.strip()[:30] for a in args if a.strip()))[:200]
+    keywords = clean_text(" ".join(dict.fromkeys(a.strip()[:30] for a in args if a.strip()))[:200])
     subs = Subscriptions(runtime.service.store)
     if len(subs.of_chat(chat.id)) >= runtime.settings.max_subscriptions_per_chat:
         await message.reply_text(
@@ -515,6 +515,7 @@ async def _subscription_button(
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     """Answer ``question`` in the chat of ``update``: rate limit, length check, compose, reply with buttons."""
     runtime = _runtime(context)
+    question = clean_text(question)
     message = update.effective_message
     chat = update.effective_chat
     user = update.effective_user

@@ -72,6 +72,8 @@ def parse_jsonl_record(line: str, where: str) -> ParsedArticle:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:  # json.loads does not say JSONDecodeError for this one
+        raise FormatError(f"{where}: JSON nested too deeply to read") from None
     if not isinstance(record, dict):
         raise FormatError(f"{where}: expected a JSON object with title and text, got {type(record).__name__}")
     return _article_from_mapping(record, where)

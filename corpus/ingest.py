@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -18,7 +19,7 @@ from .models import FileProblem, FileResult, IngestReport, ParsedArticle, Parsed
 from .store import Store
 from .text import MAX_PARAGRAPH_CHARS, split_long
 
-__all__ = ["INGESTIBLE_SUFFIXES", "ingest_file", "ingest_paths", "iter_ingestible"]
+__all__ = ["INGESTIBLE_SUFFIXES", "ingest_file", "ingest_paths", "iter_ingestible", "printable"]
 
 INGESTIBLE_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")  # archives come gzipped; read as a stream
@@ -74,8 +75,8 @@ def ingest_file(
         name: the name used for format detection, dates and messages (default: the path).
     """
     path = Path(path)
-    shown = name or str(path)
-    key = key or str(path.resolve())
+    shown = printable(name or str(path))
+    key = printable(key or str(path.resolve()))
     is_jsonl = shown.lower().endswith(_JSONL_SUFFIXES)
     try:
         size = path.stat().st_size
@@ -138,6 +139,17 @@ def _counting(articles: Iterable[ParsedArticle]) -> Iterator[ParsedArticle]:
         yield a
     if not any_article:
         raise _NothingUsable
+
+
+def printable(name: str) -> str:
+    """A file name as it can be stored and printed, losslessly: bytes that are not UTF-8 (which Python
+    keeps as lone surrogates) and control characters (a terminal escape in a name) become backslash
+    escapes."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _capped(article: ParsedArticle) -> ParsedArticle:

@@ -177,7 +177,8 @@ def migrate(db: sqlite_utils.Database, path: str) -> None:
                     _set(db, "generation", "0")
             db.conn.execute("COMMIT")
         except BaseException:
-            db.conn.execute("ROLLBACK")
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
             raise
 
 

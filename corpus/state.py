@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from .store import Store
+from .store import Store, rollback
 
 __all__ = ["BotState", "Session", "Subscription", "Subscriptions"]
 
@@ -228,7 +228,7 @@ class Subscriptions:
                 )
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                rollback(self.conn)
                 raise
 
     def status(self, subscription_id: int, run_key: str) -> str | None:

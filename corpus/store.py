@@ -21,7 +21,7 @@ from .errors import StoreError
 from .models import Article, Paragraph, ParsedArticle
 from .schema import migrate
 
-__all__ = ["FileRecord", "IndexRow", "Store", "StoreState"]
+__all__ = ["FileRecord", "IndexRow", "Store", "StoreState", "rollback"]
 
 _ARTICLE_COLUMNS = (
     "id, headline, kicker, subtitle, byline, guide_label, external_id, date, source, page, url, author, "
@@ -480,10 +480,15 @@ class _Transaction:
                 self.conn.execute("COMMIT")
                 return
             except sqlite3.Error as exc:
-                self.conn.execute("ROLLBACK")
+                rollback(self.conn)  # a full disk makes SQLite roll back by itself: then there is none to do
                 raise StoreError(f"cannot save the write: {exc}") from exc
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        rollback(self.conn)
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """ROLLBACK if a transaction is open (SQLite may already have rolled back, e.g. on SQLITE_FULL)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _marks(n: int) -> str:

@@ -182,8 +182,10 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
         return None
     try:
         manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise IndexCorrupt(f"{path}: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"{path}: not a manifest")
     if manifest.get("format") != FORMAT or manifest.get("version") != FORMAT_VERSION:
         raise IndexCorrupt(f"{path}: format {manifest.get('format')} v{manifest.get('version')} is not ours")
     return manifest

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.service import NewsService
 from corpus import Store, sample_paths
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -92,3 +93,12 @@ def small_corpus_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def sample_text() -> str:
     return SAMPLE_PAGE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sample_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsService]:
+    """A service over the bundled sample page (seeded on first open), shared by a module's tests."""
+    folder = tmp_path_factory.mktemp("hard")
+    service = NewsService.open(load_settings(env={}, db=str(folder / "h.db")))
+    yield service
+    service.close()

@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,14 +68,6 @@ QUESTIONS = [
     Ask("a URL", "https://www.example.com/news?id=1&x=<y>", _refused, "nothing found; the URL is escaped"),
     Ask("one character", "象", lambda a, s: True, "a reply, no error"),
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def sample_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NewsService]:
-    folder = tmp_path_factory.mktemp("hard")
-    service = NewsService.open(load_settings(env={}, db=str(folder / "h.db")))
-    yield service
-    service.close()
 
 
 @pytest.mark.parametrize("case", QUESTIONS, ids=lambda c: c.name)
