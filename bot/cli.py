@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus import Article, CorpusError, FileResult, Store, ingest_paths
+from corpus import Article, CorpusError, FileResult, Store, ingest_paths, printable
 from retrieval.errors import RetrievalError
 
 from . import messages as msg
@@ -273,13 +273,15 @@ def _with_settings(settings: Settings, **changes: Any) -> Settings:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        raise CliError(f"no such file or folder: {missing[0]}")
+        raise CliError(f"no such file or folder: {printable(missing[0])}")
     with Store(settings.db) as store:
         progress = _Progress(enabled=sys.stderr.isatty() and not args.json)
         report = ingest_paths(store, args.paths, now=utc_now(), on_file=progress.update)
         progress.close()
-        if report.count("added") or report.count("replaced"):
-            NewsService.open(settings, store=store)  # brings the saved index up to date with what went in
+        # Always: it brings the saved index up to date with what went in, and finishes the index phase of
+        # a run that was killed after its files went in (the next run finds them unchanged).
+        if not store.is_empty():
+            NewsService.open(settings, store=store)
     if args.json:
         print_json(
             {

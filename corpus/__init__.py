@@ -1,7 +1,7 @@
 """Getting articles in and keeping them: page dumps and article files, decoding, the SQLite store."""
 
 from .errors import CorpusError, DecodeError, FormatError, StoreError
-from .ingest import INGESTIBLE_SUFFIXES, ingest_file, ingest_paths, iter_ingestible
+from .ingest import INGESTIBLE_SUFFIXES, ingest_file, ingest_paths, iter_ingestible, printable
 from .models import (
     BODY,
     GUIDE,
@@ -41,5 +41,6 @@ __all__ = [
     "ingest_paths",
     "iter_ingestible",
     "parse_page",
+    "printable",
     "sample_paths",
 ]

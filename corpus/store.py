@@ -74,7 +74,7 @@ class IndexRow:
 
 @dataclass(frozen=True)
 class WriteResult:
-    status: str  # "added" or "replaced"
+    status: str  # "added", "replaced", or "unchanged" (another process stored the same content first)
     articles: int
     paragraphs: int
     replaced_articles: int
@@ -162,6 +162,9 @@ class Store:
         """
         with self.lock, self._transaction():
             conn = self.db.conn
+            same = self.file_by_hash(sha256)
+            if same is not None:  # another process stored this content while this one was reading it
+                return WriteResult("unchanged", same.articles, same.paragraphs, 0)
             old = self.file_by_path(path)
             replaced = 0
             if old is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -40,6 +41,7 @@ _BATCH_DOCS = 200_000
 _MAX_SEGMENTS = 8  # beyond this, small segments are merged into one
 _COMPACT_DELETED_SHARE = 0.2
 _TERM_CACHE = 100_000  # term ids a snapshot remembers
+_SAVE_RETRY_SECONDS = 300  # after a failed save, how long before trying again
 
 
 def day_number(day: str | None) -> int:
@@ -75,6 +77,7 @@ class SearchIndex:
     saved: tuple[str, ...] = ()  # names of persisted segments, in order; fewer than segments if unsaved
     saved_deleted: int = 0  # how many deletions the persisted deleted list holds
     saved_generation: int = -1
+    files: tuple[tuple[str, int], ...] = ()  # files this snapshot memory-maps, with their sizes
     # Term ids this snapshot has looked up (a question asks for the same words and pairs many times over:
     # ranking, matched terms, relevance); bounded, and never shared with another snapshot.
     _term_ids: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -82,6 +85,20 @@ class SearchIndex:
     @property
     def n_paragraphs(self) -> int:
         return self.bm25.n_live
+
+    def intact(self) -> bool:
+        """Whether the files this snapshot maps still have their sizes: a file truncated under a mapping
+        kills the process (SIGBUS) when the lost part is read, so a changed one is never read again. A
+        file another process removed is fine: unlinking does not unmap."""
+        for path, size in self.files:
+            try:
+                if os.stat(path).st_size != size:
+                    return False
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return False
+        return True
 
     def term_id(self, token: str) -> int:
         """The id of ``token`` in this snapshot, or -1."""
@@ -216,6 +233,8 @@ class IndexManager:
         self._doc_tokens = DocumentTokenizer(tokenizer, title_copies)
         self._lock = threading.Lock()  # one updater at a time; readers never take it
         self._current: SearchIndex | None = None
+        self._folder_lock = persist.FolderLock(folder) if folder is not None else None
+        self._next_save_attempt = 0.0  # after a failed save (full disk, read-only folder), when to retry
 
     @property
     def signature(self) -> dict[str, Any]:
@@ -244,15 +263,26 @@ class IndexManager:
             return self._current
 
     def refresh(self, store: Store, *, progress: Callable[[int], None] | None = None) -> SearchIndex:
-        """Apply what changed in the store since the current snapshot (cheap when nothing did)."""
+        """Apply what changed in the store since the current snapshot (cheap when nothing did); rebuild a
+        snapshot whose files were damaged; retry a save that failed."""
         with self._lock:
             current = self._current
             state = store.state()
+            if current is not None and not current.intact():
+                log.warning(
+                    "the search index's files changed under this process: rebuilding from the database"
+                )
+                current = None
             if (
                 current is not None
                 and current.store_id == state.store_id
                 and current.generation == state.generation
             ):
+                if (
+                    current.saved_generation != current.generation
+                    and time.monotonic() >= self._next_save_attempt
+                ):
+                    self._current = current = self._save(current)
                 return current
             if current is None or current.store_id != state.store_id:
                 index = self._build(store, state, progress)
@@ -266,6 +296,16 @@ class IndexManager:
         with self._lock:
             self._current = None
         return self.open(store)
+
+    def rebuild(self, store: Store, damaged: SearchIndex) -> SearchIndex:
+        """Build the index anew from the database when ``damaged`` (the snapshot a query failed on) is still
+        the current one; another thread may have done it already."""
+        with self._lock:
+            if self._current is damaged or self._current is None:
+                log.warning("the search index is damaged: rebuilding it from the database")
+                state = store.state()
+                self._current = self._save(self._build(store, state, None), replace_damaged=True)
+            return self._current
 
     # --- building ------------------------------------------------------------------------------------
 
@@ -373,21 +413,25 @@ class IndexManager:
     # --- persistence -----------------------------------------------------------------------------------
 
     def _load(self, state: StoreState) -> SearchIndex | None:
-        if self.folder is None or not self.folder.exists():
+        if self.folder is None or self._folder_lock is None or not self.folder.exists():
             return None
-        try:
-            manifest = persist.read_manifest(self.folder)
-            if manifest is None:
+        with self._folder_lock.hold(exclusive=False):  # no writer swaps files while they are mapped
+            try:
+                manifest = persist.read_manifest(self.folder)
+                if manifest is None:
+                    return None
+                if manifest.get("store_id") != state.store_id or manifest.get("signature") != _jsonable(
+                    self.signature
+                ):
+                    log.info("the saved index belongs to another database or configuration: rebuilding")
+                    return None
+                return self._from_manifest(manifest)
+            except IndexCorrupt as exc:
+                log.warning("the saved search index is damaged (%s): rebuilding", exc)
                 return None
-            if manifest.get("store_id") != state.store_id or manifest.get("signature") != _jsonable(
-                self.signature
-            ):
-                log.info("the saved index belongs to another database or configuration: rebuilding")
+            except OSError as exc:
+                log.warning("cannot read the saved search index (%s): rebuilding", exc)
                 return None
-            return self._from_manifest(manifest)
-        except IndexCorrupt as exc:
-            log.warning("the saved search index is damaged (%s): rebuilding", exc)
-            return None
 
     def _from_manifest(self, manifest: dict[str, Any]) -> SearchIndex:
         assert self.folder is not None
@@ -438,25 +482,53 @@ class IndexManager:
             tuple(p.name for p in parts),
             int(deleted_docs.shape[0]),
             int(manifest["generation"]),
+            persist.mapped_files(self.folder, manifest),
         )
 
-    def _save(self, index: SearchIndex) -> SearchIndex:
-        """Persist what is not yet on disk: new segments, the deleted list, then the manifest."""
+    def _save(self, index: SearchIndex, *, replace_damaged: bool = False) -> SearchIndex:
+        """Persist what is not yet on disk, best effort: a full disk or a read-only folder is logged and the
+        index serves from memory; the save is tried again on a later refresh."""
         index = self._maybe_merge(index)
         n_deleted = int(index.bm25.deleted.sum())
-        segments = index.bm25.segments
-        if self.folder is None or (
-            len(index.saved) == len(segments)
-            and n_deleted == index.saved_deleted
-            and index.saved_generation == index.generation
+        if (
+            self.folder is None
+            or self._folder_lock is None
+            or (
+                len(index.saved) == len(index.bm25.segments)
+                and n_deleted == index.saved_deleted
+                and index.saved_generation == index.generation
+            )
         ):
             return index
-        self.folder.mkdir(parents=True, exist_ok=True)
-        persist.remove_stale_temp(self.folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with self._folder_lock.hold(exclusive=True):
+                saved = self._write(index, n_deleted, replace_damaged)
+        except OSError as exc:
+            self._next_save_attempt = time.monotonic() + _SAVE_RETRY_SECONDS
+            log.warning("cannot save the search index in %s (%s): serving it from memory", self.folder, exc)
+            return index
+        self._next_save_attempt = 0.0
+        return saved
+
+    def _write(self, index: SearchIndex, n_deleted: int, replace_damaged: bool) -> SearchIndex:
+        """Write new segments, the deleted list and the manifest (the folder's lock held)."""
+        assert self.folder is not None
+        segments = index.bm25.segments
+        persist.remove_stale_temp(self.folder)  # no other writer is running: the lock says so
         try:
             old = persist.read_manifest(self.folder)
         except IndexCorrupt:
             old = None  # it was rebuilt because of this; it is replaced below
+        if (
+            old is not None
+            and not replace_damaged
+            and old.get("store_id") == index.store_id
+            and int(old.get("generation", -1)) > index.generation
+        ):
+            return index  # another process saved a newer index meanwhile: keep it, refresh will load it
+        if replace_damaged:
+            old = None  # nothing of the damaged files is reused
         old_entries = {e["name"]: e for e in (old or {}).get("segments", [])}
         entries: list[dict[str, Any]] = []
         known_terms = 0
@@ -498,7 +570,10 @@ class IndexManager:
             },
         )
         names = tuple(e["name"] for e in entries)
-        return _replace(index, saved=names, saved_deleted=n_deleted, saved_generation=index.generation)
+        files = tuple(f for f in index.files if Path(f[0]).parent.name in names)  # merged ones are in memory
+        return _replace(
+            index, saved=names, saved_deleted=n_deleted, saved_generation=index.generation, files=files
+        )
 
     def _maybe_merge(self, index: SearchIndex) -> SearchIndex:
         bm25 = index.bm25

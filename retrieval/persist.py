@@ -10,18 +10,24 @@ Layout of ``<db>.index/``::
                              (words.txt + word_ids.npy, pairs.npy + pair_ids.npy)
     deleted-<g>.npy          document numbers deleted since the segments were written
 
+    .lock                    what processes take (``FolderLock``): several at once to read, one to write
+
 Segments are written to a temporary folder and renamed into place, then the manifest is replaced
 atomically; a crash leaves the previous index intact. Loading checks the format, the sizes and checksums
-and the arrays' shapes, and raises ``IndexCorrupt`` on any mismatch so the caller rebuilds.
+and the arrays' shapes, and raises ``IndexCorrupt`` on any mismatch so the caller rebuilds. Writers hold
+the folder's lock, so one process never removes the temporary files of another that is still writing.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import uuid
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +38,15 @@ import numpy.typing as npt
 from .bm25 import Segment
 from .errors import IndexCorrupt
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "SegmentFiles", "load_segment", "read_manifest", "write_segment"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "FolderLock",
+    "SegmentFiles",
+    "load_segment",
+    "read_manifest",
+    "write_segment",
+]
 
 FORMAT = "newsbot-bm25"
 FORMAT_VERSION = 3  # 2: undated paragraphs carry their ingest day; 3: uint16 tf, Adler-32
@@ -201,7 +215,7 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
         os.fsync(f.fileno())
     os.replace(tmp, folder / "manifest.json")
     _fsync_dir(folder)
-    keep = {s["name"] for s in manifest["segments"]} | {"manifest.json"}
+    keep = {s["name"] for s in manifest["segments"]} | {"manifest.json", _LOCK}
     if manifest.get("deleted"):
         keep.add(manifest["deleted"]["name"])
     for child in folder.iterdir():
@@ -214,6 +228,42 @@ def remove_stale_temp(folder: Path) -> None:
     """Delete temporary files left by a writer that crashed."""
     for child in folder.glob(".tmp-*"):
         shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+
+
+_LOCK = ".lock"
+
+
+class FolderLock:
+    """An advisory lock on an index folder across processes (``flock``): shared to read, exclusive to
+    write. A folder that cannot hold a lock file (read-only) is used unlocked: reading it is safe."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / _LOCK
+
+    @contextmanager
+    def hold(self, *, exclusive: bool) -> Iterator[bool]:
+        """Hold the lock (waiting for it); yields whether it is held."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            yield False
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def mapped_files(folder: Path, manifest: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+    """Every array file a loaded index memory-maps, with the size the manifest gives it."""
+    return tuple(
+        (str(folder / entry["name"] / f"{key}.npy"), int(info["size"]))
+        for entry in manifest["segments"]
+        for key, info in entry["files"].items()
+        if key != "words"  # read whole, not mapped
+    )
 
 
 def _describe(path: Path) -> dict[str, Any]:

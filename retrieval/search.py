@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from .index import IndexManager, Ranked, SearchIndex
 from .question import Question
 from .rerank import rerank
 from .tokenize import Tokenizer, default_userdict
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Hit", "SearchResult", "Searcher"]
 
@@ -96,13 +99,41 @@ class Searcher:
         ``contexts`` the full text of the first hits' articles comes along (the composer reads names and
         figures the answering paragraph leaves to the lead).
         """
-        filters = dict(day_from=day_from, day_to=day_to, source=source, exclude_articles=exclude_articles)
-        ranked = self.rank(question, k, **filters)  # type: ignore[arg-type]
-        periods = [p for t in question.times for p in t.report_periods()]
-        if periods and second_stage:
-            seen = {r.paragraph_id for r in ranked}
-            within = self.rank(question, k, periods=periods, **filters)  # type: ignore[arg-type]
-            ranked += [r for r in within if r.paragraph_id not in seen]
+        periods = [p for t in question.times for p in t.report_periods()] if second_stage else []
+
+        def ranking() -> list[Ranked]:
+            ranked = self.rank(
+                question,
+                k,
+                day_from=day_from,
+                day_to=day_to,
+                source=source,
+                exclude_articles=exclude_articles,
+            )
+            if periods:
+                seen = {r.paragraph_id for r in ranked}
+                within = self.rank(
+                    question,
+                    k,
+                    day_from=day_from,
+                    day_to=day_to,
+                    source=source,
+                    exclude_articles=exclude_articles,
+                    periods=periods,
+                )
+                ranked += [r for r in within if r.paragraph_id not in seen]
+            return ranked
+
+        index = self.index
+        if not index.intact():  # a file truncated under the mapping would kill the process when read
+            index = self.manager.rebuild(self.store, index)
+        try:
+            ranked = ranking()
+        except (IndexError, ValueError):
+            # Garbled index files give wrong positions rather than an error on loading: rebuild, once.
+            log.exception("the search index failed a query")
+            self.manager.rebuild(self.store, index)
+            ranked = ranking()
         found = self.store.paragraphs_with_articles([r.paragraph_id for r in ranked])
         hits: list[Hit] = []
         for r in ranked:
