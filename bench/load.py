@@ -5,6 +5,11 @@ limiter off, as the benchmark asks); every question must be answered exactly onc
 from the moment the update was queued at the fake to the moment the reply reached it (with the whole burst
 queued at once, mostly waiting in line), handling as the bot's own time per question (its query log).
 
+Then the slow neighbour: one line of a million characters is ingested (stored as 2,000-character
+paragraphs), one user asks about it, and 30 other users ask theirs meanwhile (one every 5 ms); the
+question-to-reply times (p50, p95) of those asked before the heavy answer went out show whether it holds
+anyone up.
+
 ``soak``: mixed traffic (questions, next-page and full-text buttons, inline queries, /digest, /latest)
 for ``minutes``; resident memory is sampled every 15 s, and growth after the first minute of warm-up and
 any handler error are reported.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import random
 import statistics
@@ -116,7 +122,48 @@ async def _load(users: int, per_user: int) -> dict[str, Any]:
                 "handling_ms_p95": round(handling[int(0.95 * (len(handling) - 1))], 1) if handling else None,
                 "questions_per_second": round(total / max(elapsed, 1e-9), 1),
                 "replied_in_time": len(replies) == total,
+                **await _slow_neighbour(Path(tmp), fake, service),
             }
+
+
+_HUGE_TOPIC = "港口集装箱吞吐量"
+
+
+async def _slow_neighbour(work: Path, fake: FakeBotAPI, service: NewsService) -> dict[str, Any]:
+    """One question about a million-character line while 30 other users ask theirs."""
+    rng = random.Random(13)
+    parts = [
+        f"第{i}号码头{_HUGE_TOPIC}{rng.randint(10, 999)}万标箱，同比增长{rng.randint(1, 30)}%"
+        for i in range(40_000)
+    ]
+    line = "，".join(parts)[:1_000_000] + "。"
+    feed = work / "huge.jsonl"
+    feed.write_text(
+        json.dumps({"id": "huge", "title": "港口统计", "text": line}, ensure_ascii=False) + "\n", "utf-8"
+    )
+    ingest_paths(service.store, [feed], now="2023-08-21T00:00:00+00:00")
+    service.refresh()
+    mark = fake.mark()
+    heavy_chat = 90_000
+    fake.send_text(heavy_chat, f"第1234号码头{_HUGE_TOPIC}是多少万标箱？", user_id=heavy_chat)
+    heavy_sent = time.monotonic()
+    sent: dict[int, float] = {}
+    for n in range(30):
+        chat = 91_000 + n
+        fake.send_text(chat, rng.choice(QUESTIONS), user_id=chat)
+        sent[chat] = time.monotonic()
+        await asyncio.sleep(0.005)
+    replies = await fake.wait_for("sendMessage", since=mark, timeout=600, count=31)
+    at = {int(r.chat_id or 0): r.at for r in replies}
+    heavy_done = at.get(heavy_chat, time.monotonic())
+    others = sorted((at[c] - t) * 1000 for c, t in sent.items() if c in at and t < heavy_done)
+    return {
+        "huge_line_characters": len(line),
+        "huge_question_ms": round((at.get(heavy_chat, time.monotonic()) - heavy_sent) * 1000, 1),
+        "others_during_it_ms_p50": round(statistics.median(others), 1),
+        "others_during_it_ms_p95": round(others[int(0.95 * (len(others) - 1))], 1),
+        "others_asked_meanwhile": len(others),
+    }
 
 
 def run_load(users: int = 200, per_user: int = 5) -> dict[str, Any]:

@@ -390,15 +390,16 @@ class Store:
                 out[r[0]] = (Paragraph(id=r[0], article_id=r[1], ordinal=r[2], kind=r[3], text=r[4]), article)
         return out
 
-    def article_texts(self, ids: list[int]) -> dict[int, str]:
-        """Each article's kicker, headline, subtitle and paragraphs as one text, a line each."""
+    def article_texts(self, ids: list[int], limit: int = 6000) -> dict[int, str]:
+        """Each article's kicker, headline, subtitle and paragraphs as one text, a line each, cut after
+        ``limit`` characters (the lead of a long article: where it says who, where and when)."""
         out: dict[int, str] = {}
         for chunk in _chunks(sorted(set(ids)), 500):
             rows = self.db.conn.execute(
-                "SELECT a.id, a.kicker || char(10) || a.headline || char(10) || a.subtitle || char(10) || "
+                "SELECT a.id, substr(a.kicker || char(10) || a.headline || char(10) || a.subtitle || char(10) || "
                 "(SELECT group_concat(text, char(10)) FROM (SELECT text FROM paragraphs p WHERE p.article_id = a.id "
-                f"ORDER BY p.ordinal)) FROM articles a WHERE a.id IN ({_marks(len(chunk))})",
-                chunk,
+                f"ORDER BY p.ordinal)), 1, ?) FROM articles a WHERE a.id IN ({_marks(len(chunk))})",
+                [limit, *chunk],
             )
             out.update((r[0], r[1] or "") for r in rows)
         return out
