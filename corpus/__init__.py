@@ -4,6 +4,7 @@ from .errors import CorpusError, DecodeError, FormatError, StoreError
 from .ingest import INGESTIBLE_SUFFIXES, ingest_file, ingest_paths, iter_ingestible, printable
 from .models import (
     BODY,
+    DEFAULT_TZ,
     GUIDE,
     SUBHEAD,
     Article,
@@ -20,6 +21,7 @@ from .store import IndexRow, Store, StoreState
 
 __all__ = [
     "BODY",
+    "DEFAULT_TZ",
     "GUIDE",
     "INGESTIBLE_SUFFIXES",
     "SUBHEAD",

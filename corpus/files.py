@@ -10,6 +10,7 @@ from typing import Any
 from .errors import FormatError
 from .models import BODY, SUBHEAD, ParsedArticle, ParsedParagraph
 from .pages import parse_page
+from .text import CLAUSE_END, SENTENCE_END
 
 __all__ = ["date_from_path", "normalize_date", "parse_jsonl_record", "parse_text_file"]
 
@@ -118,7 +119,7 @@ def _article_from_mapping(
     )
 
 
-_SENTENCE_END = re.compile(r"[。！？!?；;]")
+_SENTENCE_END = re.compile(f"[{SENTENCE_END}{CLAUSE_END}]")
 DERIVED_TITLE_CHARS = 30
 
 

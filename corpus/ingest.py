@@ -100,14 +100,18 @@ def ingest_file(
     try:
         if raw is None:
             if (same := store.file_by_hash(sha256)) is not None:
-                return FileResult(shown, "unchanged", same.articles, same.paragraphs)
+                return FileResult(
+                    path=shown, status="unchanged", articles=same.articles, paragraphs=same.paragraphs
+                )
             fmt, encoding = "jsonl", _jsonl_encoding(path)
             articles: Iterable[ParsedArticle] = _jsonl_articles(path, encoding, shown, day, problems)
         else:
             decoded = decode_bytes(raw)
             sha256 = hashlib.sha256(decoded.text.encode("utf-8")).hexdigest()
             if (same := store.file_by_hash(sha256)) is not None:
-                return FileResult(shown, "unchanged", same.articles, same.paragraphs)
+                return FileResult(
+                    path=shown, status="unchanged", articles=same.articles, paragraphs=same.paragraphs
+                )
             if decoded.warning:
                 problems.append(FileProblem(shown, decoded.warning))
             parsed, fmt = parse_text_file(decoded.text, shown)
@@ -121,11 +125,17 @@ def ingest_file(
         return _failed(shown, "skipped", str(exc).removeprefix(f"{shown}: "))
     except _NothingUsable:
         return FileResult(
-            shown, "failed", problems=(*problems, FileProblem(shown, "no line could be ingested"))
+            path=shown, status="failed", problems=(*problems, FileProblem(shown, "no line could be ingested"))
         )
     except CorpusError as exc:
         return _failed(shown, "failed", str(exc))
-    return FileResult(shown, written.status, written.articles, written.paragraphs, tuple(problems))
+    return FileResult(
+        path=shown,
+        status=written.status,
+        articles=written.articles,
+        paragraphs=written.paragraphs,
+        problems=tuple(problems),
+    )
 
 
 class _NothingUsable(Exception):
@@ -163,7 +173,7 @@ def _capped(article: ParsedArticle) -> ParsedArticle:
 
 
 def _failed(path: str, status: str, message: str) -> FileResult:
-    return FileResult(path, status, problems=(FileProblem(path, message),))
+    return FileResult(path=path, status=status, problems=(FileProblem(path, message),))
 
 
 def _sha256(path: Path) -> str:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 #: Paragraph kinds, in the order a reader meets them.
 GUIDE = "guide"  # reading-guide box (阅读提示)
 SUBHEAD = "subhead"  # in-article sub-head (小标题)
 BODY = "body"
 PARAGRAPH_KINDS = (GUIDE, SUBHEAD, BODY)
+
+
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")  # the archive's time zone unless configured (NEWSBOT_TIMEZONE)
+
+
+def article_day(date: str | None, ingested_at: str, tz: dt.tzinfo) -> str:
+    """The one rule for the day an article counts on (in digests, date filters, trends, sources): its
+    date, else the day it was ingested in the archive's time zone. The store applies it when it writes."""
+    return date or dt.datetime.fromisoformat(ingested_at).astimezone(tz).date().isoformat()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +91,9 @@ class Article:
     jumps: tuple[str, ...]
     file_id: int | None
     ingested_at: str
+    day: str  # the day it counts on: its date, else the day it was ingested (``article_day``)
     headline_derived: bool = False  # no title of its own: the headline is its first sentence
     paragraphs: tuple[Paragraph, ...] = ()
-
-    @property
-    def day(self) -> str:
-        """The day the article counts on: its date, else the day it was ingested (UTC date part)."""
-        return self.date or self.ingested_at[:10]
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,7 @@ class FileProblem:
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FileResult:
     """What ingesting one file did."""
 

@@ -23,11 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .models import BODY, GUIDE, SUBHEAD, ParsedArticle, ParsedParagraph
+from .text import CJK, CLOSERS, SENTENCE_END
 
 __all__ = ["parse_page"]
 
-_SENTENCE_END = "。！？!?…"
-_CLOSERS = "”’」』)）】》\"'"
 _CLAUSE_PUNCT = "，,；;"
 _JUMP = re.compile(
     r"[(（]\s*(?:下转|上接|转|接|续)\s*第?\s*[0-9０-９一二三四五六七八九十]+\s*[版页]\s*[)）]"
@@ -42,7 +41,7 @@ _BYLINE_LINE = re.compile(
 )
 _GUIDE_LABELS = ("阅读提示", "核心提示", "核心阅读", "编者按", "编者的话", "内容提要", "导读")
 _DASH_END = re.compile(r"(?:——|—|--)$")
-_CJK = re.compile(r"[\u3400-\u9fff]+")
+_CJK = re.compile(f"[{CJK}]+")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 # Similarity thresholds (bigram TF-IDF cosine); see tests/corpus/test_pages.py for the cases they separate.
@@ -142,9 +141,9 @@ def _classify_line(line: str) -> list[_Item]:
         return [_Item("byline", head), _Item("text", rest)]
     if dateline:
         return [_Item("byline", line)]
-    if _BYLINE_LINE.match(line) and len(line) <= 40 and not _has_any(line, _SENTENCE_END + _CLAUSE_PUNCT):
+    if _BYLINE_LINE.match(line) and len(line) <= 40 and not _has_any(line, SENTENCE_END + _CLAUSE_PUNCT):
         return [_Item("byline", line)]
-    if _DASH_END.search(line) and len(line) <= 80 and not _has_any(line, "。！？!?"):
+    if _DASH_END.search(line) and len(line) <= 80 and not _has_any(line, SENTENCE_END):
         return [_Item("heading", line, dash=True)]
     if _looks_like_text(line):
         return [_Item("text", line)]
@@ -152,7 +151,7 @@ def _classify_line(line: str) -> list[_Item]:
 
 
 def _looks_like_text(line: str) -> bool:
-    if _has_any(line, _SENTENCE_END + "；;"):
+    if _has_any(line, SENTENCE_END + "；;"):
         return True
     if line[-1] in "，,、：:":
         return True
@@ -171,11 +170,11 @@ def _has_any(text: str, chars: str) -> bool:
 
 
 def _is_unfinished(text: str) -> bool:
-    stripped = text.rstrip(_CLOSERS)
+    stripped = text.rstrip(CLOSERS)
     if not stripped:
         return False
-    return stripped[-1] not in _SENTENCE_END + "：:" and not (
-        text[-1] in _CLOSERS and stripped[-1] in "。！？!?…"
+    return stripped[-1] not in SENTENCE_END + "：:" and not (
+        text[-1] in CLOSERS and stripped[-1] in SENTENCE_END
     )
 
 
@@ -190,7 +189,7 @@ def _join_broken(items: list[_Item]) -> list[_Item]:
     for i, item in enumerate(out[:-1]):
         after = out[i + 1]
         # A heading-like line with a comma that runs straight into a byline is a headline, not a fragment.
-        if item.kind == "text" and after.kind == "byline" and not _has_any(item.text, _SENTENCE_END):
+        if item.kind == "text" and after.kind == "byline" and not _has_any(item.text, SENTENCE_END):
             item.kind = "heading"
         # The paragraph under a guide label (阅读提示) is the guide box itself.
         if item.kind == "label" and after.kind == "text":

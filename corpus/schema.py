@@ -14,7 +14,7 @@ import sqlite_utils
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _run(db: sqlite_utils.Database, script: str) -> None:
@@ -144,7 +144,20 @@ def _v3(db: sqlite_utils.Database) -> None:
     _run(db, "ALTER TABLE articles ADD COLUMN headline_derived INTEGER NOT NULL DEFAULT 0")
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3}
+def _v4(db: sqlite_utils.Database) -> None:
+    """The day each article counts on, decided once when it is written (``Store``: its date, else the
+    day it was ingested in the archive's time zone); existing undated ones keep their UTC day."""
+    _run(
+        db,
+        """
+        ALTER TABLE articles ADD COLUMN day TEXT;
+        UPDATE articles SET day = coalesce(date, substr(ingested_at, 1, 10));
+        CREATE INDEX articles_on_day ON articles(day)
+        """,
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 
 
 def current_version(db: sqlite_utils.Database) -> int:

@@ -7,6 +7,7 @@ second process can keep reading while one writes. Every write that changes parag
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import threading
@@ -18,19 +19,19 @@ from typing import Any
 import sqlite_utils
 
 from .errors import StoreError
-from .models import Article, Paragraph, ParsedArticle
+from .models import DEFAULT_TZ, Article, Paragraph, ParsedArticle, article_day
 from .schema import migrate
 
 __all__ = ["FileRecord", "IndexRow", "Store", "StoreState", "rollback"]
 
 _ARTICLE_COLUMNS = (
     "id, headline, kicker, subtitle, byline, guide_label, external_id, date, source, page, url, author, "
-    "jumps, file_id, ingested_at, headline_derived"
+    "jumps, file_id, ingested_at, day, headline_derived"
 )
 _ARTICLE_FIELDS = tuple(c.strip() for c in _ARTICLE_COLUMNS.split(","))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StoreState:
     """What an index needs to know to tell whether it matches this database."""
 
@@ -52,7 +53,7 @@ class FileRecord:
     paragraphs: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IndexRow:
     """One paragraph with the article fields the index needs."""
 
@@ -64,12 +65,7 @@ class IndexRow:
     subtitle: str
     date: str | None
     source: str | None
-    ingested_at: str
-
-    @property
-    def day(self) -> str:
-        """The day the paragraph counts on: its article's date, else the (UTC) day it was ingested."""
-        return self.date or self.ingested_at[:10]
+    day: str  # the day its article counts on (corpus.models.article_day)
 
 
 @dataclass(frozen=True)
@@ -83,8 +79,9 @@ class WriteResult:
 class Store:
     """A connection to the newsbot database. Open one per thread; writes are serialised by SQLite."""
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0, tz: dt.tzinfo = DEFAULT_TZ) -> None:
         self.path = str(path)
+        self.tz = tz  # what "the day it was ingested" means for an undated article
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -124,7 +121,12 @@ class Store:
                 "(SELECT coalesce(max(id), 0) FROM paragraphs) AS max_id"
             )
         )
-        return StoreState(row["store_id"], int(row["generation"]), row["paragraphs"], row["max_id"])
+        return StoreState(
+            store_id=row["store_id"],
+            generation=int(row["generation"]),
+            paragraphs=row["paragraphs"],
+            max_paragraph_id=row["max_id"],
+        )
 
     # --- files --------------------------------------------------------------------------------------
 
@@ -210,8 +212,8 @@ class Store:
                 removed += self._delete_articles(f"external_id IN ({_marks(len(chunk))})", chunk)
             conn.executemany(
                 f"INSERT INTO articles (id, file_id, position, external_id, headline, kicker, subtitle, byline, "
-                f"guide_label, date, source, page, url, author, jumps, ingested_at, headline_derived) "
-                f"VALUES ({_marks(17)})",
+                f"guide_label, date, source, page, url, author, jumps, ingested_at, day, headline_derived) "
+                f"VALUES ({_marks(18)})",
                 article_rows,
             )
             conn.executemany(
@@ -246,6 +248,7 @@ class Store:
                     a.author,
                     json.dumps(list(a.jumps), ensure_ascii=False) if a.jumps else "[]",
                     now,
+                    article_day(a.date, now, self.tz),
                     int(a.headline_derived),
                 )
             )
@@ -312,28 +315,21 @@ class Store:
     def articles(
         self, *, day: str | None = None, limit: int = 50, offset: int = 0, with_paragraphs: bool = False
     ) -> list[Article]:
-        """Articles newest first; with ``day`` only those dated that day (undated: ingested that day, UTC)."""
+        """Articles newest first; with ``day`` only those that count on that day."""
         where, params = "", []
         if day:
-            where = "WHERE coalesce(date, substr(ingested_at, 1, 10)) = ?"
+            where = "WHERE day = ?"
             params.append(day)
         rows = self.db.query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles {where} "
-            "ORDER BY coalesce(date, substr(ingested_at, 1, 10)) DESC, ingested_at DESC, id ASC LIMIT ? OFFSET ?",
+            "ORDER BY day DESC, ingested_at DESC, id ASC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
         return [self._article(r, with_paragraphs) for r in rows]
 
-    def articles_of_day(self, day: str, start: str, end: str) -> list[Article]:
-        """Articles of a day, with paragraphs: dated ``day``, or undated and ingested in [start, end) (UTC).
-
-        The caller computes start and end from its time zone's midnight.
-        """
-        rows = self.db.query(
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE date = ? "
-            "OR (date IS NULL AND ingested_at >= ? AND ingested_at < ?) ORDER BY id",
-            [day, start, end],
-        )
+    def articles_of_day(self, day: str) -> list[Article]:
+        """The articles that count on ``day`` (dated that day, or undated and ingested then), with paragraphs."""
+        rows = self.db.query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE day = ? ORDER BY id", [day])
         return [self._article(r, True) for r in rows]
 
     def articles_by_ids(self, ids: list[int]) -> list[Article]:
@@ -347,12 +343,12 @@ class Store:
         return sorted(out, key=lambda a: a.id)
 
     def article_days(self, ids: list[int]) -> dict[int, str]:
-        """Each article's day: its date, else the UTC day it was ingested."""
+        """Each article's day (``article_day``)."""
         out: dict[int, str] = {}
         for chunk in _chunks(sorted(set(ids)), 500):
             out.update(
                 self.db.conn.execute(
-                    f"SELECT id, coalesce(date, substr(ingested_at, 1, 10)) FROM articles WHERE id IN ({_marks(len(chunk))})",
+                    f"SELECT id, day FROM articles WHERE id IN ({_marks(len(chunk))})",
                     chunk,
                 ).fetchall()
             )
@@ -413,14 +409,17 @@ class Store:
         last = after_id
         while True:
             rows = self.db.conn.execute(
-                "SELECT p.id, p.article_id, p.text, a.headline, a.kicker, a.subtitle, a.date, a.source, a.ingested_at "
+                "SELECT p.id, p.article_id, p.text, a.headline, a.kicker, a.subtitle, a.date, a.source, a.day "
                 "FROM paragraphs p JOIN articles a ON a.id = p.article_id WHERE p.id > ? ORDER BY p.id LIMIT ?",
                 (last, batch),
             ).fetchall()
             if not rows:
                 return
             for r in rows:
-                yield IndexRow(*r)
+                yield IndexRow(
+                    paragraph_id=r[0], article_id=r[1], text=r[2], headline=r[3], kicker=r[4], subtitle=r[5],
+                    date=r[6], source=r[7], day=r[8],
+                )  # fmt: skip
             last = rows[-1][0]
 
     def deleted_since(self, generation: int) -> list[int]:
@@ -438,8 +437,7 @@ class Store:
                 "SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM articles) AS articles, "
                 "(SELECT count(*) FROM paragraphs) AS paragraphs, "
                 "(SELECT coalesce(sum(length(text)), 0) FROM paragraphs) AS characters, "
-                "(SELECT min(coalesce(date, substr(ingested_at, 1, 10))) FROM articles) AS first_day, "
-                "(SELECT max(coalesce(date, substr(ingested_at, 1, 10))) FROM articles) AS last_day"
+                "(SELECT min(day) FROM articles) AS first_day, (SELECT max(day) FROM articles) AS last_day"
             )
         )
         return dict(row)

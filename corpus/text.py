@@ -1,4 +1,9 @@
-"""Rules about running text that ingestion needs: where sentences end, and how a long paragraph splits.
+"""Classes of characters in Chinese text, and how a long paragraph splits: one place for the rules every
+package shares (where a sentence ends, what closes it, what is a CJK character).
+
+- ``SENTENCE_END``: 。！？ and their half-width forms, …; ``CLAUSE_END``: ；; (a quote may be trimmed
+  there); ``CLOSERS``: quotes and brackets that belong to the sentence they close.
+- ``CJK``: the ranges of CJK ideographs (a regex class body), ``CJK_WORD`` a whole word of them.
 
 A paragraph longer than ``MAX_PARAGRAPH_CHARS`` (a run-together dump, a table flattened into one line)
 would make every question that touches it slow and its quote unreadable; it is stored as consecutive
@@ -11,12 +16,27 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MAX_PARAGRAPH_CHARS", "SENTENCE_ENDS", "split_long"]
+__all__ = [
+    "CJK",
+    "CJK_WORD",
+    "CLAUSE_END",
+    "CLOSERS",
+    "MAX_PARAGRAPH_CHARS",
+    "PAUSE",
+    "SENTENCE_END",
+    "split_long",
+]
+
+SENTENCE_END = "。！？!?…"
+CLAUSE_END = "；;"
+PAUSE = "，,、：:"  # where a clause pauses: a long quote is cut there when no sentence ends near
+CLOSERS = "”’」』)）】》〉\"'"
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_WORD = re.compile(f"^[{CJK}]+$")
 
 MAX_PARAGRAPH_CHARS = 2000
-SENTENCE_ENDS = "。！？!?；;…"
-_SENTENCE_END = re.compile(rf"[{SENTENCE_ENDS}]+[”’」』）)》\"'】]*")
-_CLAUSE_END = re.compile(r"[，,、：:]")
+_SENTENCE_END = re.compile(rf"[{SENTENCE_END}{CLAUSE_END}]+[{re.escape(CLOSERS)}]*")
+_CLAUSE_END = re.compile(f"[{PAUSE}]")
 
 
 def split_long(text: str, limit: int = MAX_PARAGRAPH_CHARS) -> list[str]:

@@ -52,6 +52,8 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
 
+from corpus.text import CJK_WORD, CLAUSE_END, PAUSE
+
 from .hits import Hit, SearchResult
 from .lexicon import CLASSIFIERS, NUMBER, PERSON, PLACE, TIME
 from .question import CONTENT, Question
@@ -93,7 +95,7 @@ _ANY_NUMBER = re.compile(
 )
 _TYPE_BONUS = 0.5  # in units of the window's own term weight: enough to break near-ties, not to override
 _DECIDE_DEPTH = 10  # hits read to find one that passes every test
-_CLAUSE = re.compile(r"[，,、：:；;]")
+_CLAUSE = re.compile(f"[{PAUSE}{CLAUSE_END}]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -314,7 +316,6 @@ def key_sentence(text: str, weights: dict[str, float], tokenizer: Tokenizer, lim
 
 # --- the question -----------------------------------------------------------------------------------
 
-_CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 _PAIR_WEIGHT = 0.5  # character pairs: evidence of word order and of names jieba splits, not words
 _CHAR_WEIGHT = 0.1  # single characters of the question's words: they only decide between windows
 _BODY_MARK = "\ue000"
@@ -332,7 +333,7 @@ def question_units(question: Question, stats: CorpusStats) -> dict[str, float]:
 
     run: list[str] = []  # consecutive CJK content words
     for i, w in enumerate([*words, ""]):
-        if i < n and roles[i] == CONTENT and _CJK.match(w):
+        if i < n and roles[i] == CONTENT and CJK_WORD.match(w):
             run.append(w)
             continue
         pairs = [a[-1] + b[0] for a, b in pairwise(run)]
@@ -345,7 +346,7 @@ def question_units(question: Question, stats: CorpusStats) -> dict[str, float]:
         if roles[i] != CONTENT or (len(w) == 1 and w.isascii() and w.isalpha()):
             continue  # not a lone Latin letter either (the b of <b>)
         factor = _ASKED_KIND_WEIGHT if i in question.asked_kind else 1.0
-        if len(w) > 2 and _CJK.match(w) and stats.df(w) == 0:
+        if len(w) > 2 and CJK_WORD.match(w) and stats.df(w) == 0:
             # A longer word the corpus never holds is looked for by its character pairs the corpus holds
             # (范廷颂 by 范廷, 廷颂); with none, it stays, weighing most and found nowhere. A two-character
             # word the corpus lacks is absent as such: its characters alone (高, 考) are in every text.
@@ -362,7 +363,7 @@ def _question_chars(question: Question, stats: CorpusStats) -> dict[str, float]:
     chars = {
         c
         for w, role in zip(question.words, question.roles, strict=True)
-        if role == CONTENT and len(w) > 1 and _CJK.match(w)
+        if role == CONTENT and len(w) > 1 and CJK_WORD.match(w)
         for c in w
     }
     return {c: _CHAR_WEIGHT * stats.weight(c) for c in sorted(chars)}

@@ -54,7 +54,7 @@ class DigestArticle:
     headline_derived: bool = False  # the article has no title: the headline is its first sentence
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Topic:
     name: str
     keywords: tuple[str, ...]
@@ -63,7 +63,7 @@ class Topic:
     size: int  # how many articles the topic holds in all
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Digest:
     title_day: str
     topics: tuple[Topic, ...]
@@ -111,7 +111,7 @@ def build_digest(
 ) -> Digest:
     """Group ``articles`` (with paragraphs) into at most ``max_topics`` topics plus 其他."""
     if not articles:
-        return Digest(title_day, (), ())
+        return Digest(title_day=title_day, topics=(), other=())
     vectors = [article_keywords(a, tokenizer, stats) for a in articles]
     groups = _cluster([_pieces(v) for v in vectors])
     topics: list[tuple[int, float, Topic]] = []
@@ -131,11 +131,17 @@ def build_digest(
         name = (
             " · ".join(shared) if len(shared) >= 2 else (articles[chosen[0]].headline or " · ".join(keywords))
         )
-        topics.append((len(members), salience, Topic(name, keywords, entries, salience, len(members))))
+        topics.append(
+            (
+                len(members),
+                salience,
+                Topic(name=name, keywords=keywords, articles=entries, salience=salience, size=len(members)),
+            )
+        )
     topics.sort(key=lambda t: (-t[0], -t[1], t[2].articles[0].article_id))
     kept = [t for _, _, t in topics[:max_topics]]
     other = tuple(a for _, _, t in topics[max_topics:] for a in t.articles)
-    return Digest(title_day, tuple(kept), other)
+    return Digest(title_day=title_day, topics=tuple(kept), other=other)
 
 
 def _entry(article: Article, weights: dict[str, float], tokenizer: Tokenizer) -> DigestArticle:

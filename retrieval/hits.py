@@ -12,7 +12,7 @@ from .question import Question
 __all__ = ["Hit", "SearchResult"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Hit:
     """A ranked paragraph with its article and the query terms it holds."""
 

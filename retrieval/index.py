@@ -49,7 +49,7 @@ def day_number(day: str | None) -> int:
     return dt.date.fromisoformat(day).toordinal() if day else NO_DAY
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Ranked:
     """One ranked paragraph: its ids, score and the query terms it holds."""
 
@@ -59,7 +59,22 @@ class Ranked:
     matched: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class Filters:
+    """Which paragraphs a ranking may return, by their article: its day (``day_from``/``day_to``, inclusive;
+    an undated article has no day for ``day_to``), publication, id, or a day within one of ``periods``."""
+
+    day_from: str | None = None
+    day_to: str | None = None
+    source: str | None = None
+    exclude_articles: frozenset[int] = frozenset()
+    periods: tuple[tuple[dt.date, dt.date], ...] = ()
+
+
+NO_FILTERS = Filters()
+
+
+@dataclass(frozen=True, kw_only=True)
 class SearchIndex:
     """An immutable index snapshot over the paragraphs of one store at one generation."""
 
@@ -116,27 +131,11 @@ class SearchIndex:
     def term_ids(self, tokens: Sequence[str]) -> list[int]:
         return [self.term_id(t) for t in tokens]
 
-    def rank(
-        self,
-        query: Sequence[str],
-        k: int,
-        *,
-        day_from: str | None = None,
-        day_to: str | None = None,
-        source: str | None = None,
-        exclude_articles: frozenset[int] = frozenset(),
-        periods: Sequence[tuple[dt.date, dt.date]] = (),
-    ) -> list[Ranked]:
-        """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them); with
-        ``periods``, only paragraphs whose article counts on a day within one of them (inclusive)."""
+    def rank(self, query: Sequence[str], k: int, filters: Filters = NO_FILTERS) -> list[Ranked]:
+        """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them) among those
+        ``filters`` let through."""
         ids = self.term_ids(query)
-        mask = self._filter(day_from, day_to, source, exclude_articles)
-        if periods:
-            within = np.zeros(self.bm25.n_docs, dtype=np.bool_)
-            for first, last in periods:
-                within |= (self.day >= first.toordinal()) & (self.day <= last.toordinal())
-            mask = within if mask is None else mask & within
-        top = self.bm25.top(ids, k, mask)
+        top = self.bm25.top(ids, k, self._mask(filters))
         docs = top.docs
         held = np.zeros((len(query), docs.shape[0]), dtype=np.bool_)
         for row, term in enumerate(ids):
@@ -152,7 +151,11 @@ class SearchIndex:
         out = []
         for col, score in enumerate(top.scores.tolist()):
             matched = tuple(dict.fromkeys(query[row] for row in np.flatnonzero(held[:, col]).tolist()))
-            out.append(Ranked(paragraph_ids[col], article_ids[col], score, matched))
+            out.append(
+                Ranked(
+                    paragraph_id=paragraph_ids[col], article_id=article_ids[col], score=score, matched=matched
+                )
+            )
         return out
 
     def idf(self, token: str) -> float:
@@ -189,21 +192,25 @@ class SearchIndex:
         """
         return math.log((self.n_paragraphs + 1) / (self.df(token) + 0.5))
 
-    def _filter(
-        self, day_from: str | None, day_to: str | None, source: str | None, exclude_articles: frozenset[int]
-    ) -> npt.NDArray[np.bool_] | None:
-        if not (day_from or day_to or source or exclude_articles):
+    def _mask(self, f: Filters) -> npt.NDArray[np.bool_] | None:
+        """Which paragraphs ``f`` lets through (None: all of them)."""
+        if f == NO_FILTERS:
             return None
         mask = np.ones(self.bm25.n_docs, dtype=np.bool_)
-        if exclude_articles:
-            mask &= ~np.isin(self.article_id, np.fromiter(exclude_articles, dtype=np.int64))
-        if day_from:
-            mask &= self.day >= day_number(day_from)
-        if day_to:
-            mask &= (self.day <= day_number(day_to)) & (self.day != NO_DAY)
-        if source:
-            code = self.sources.index(source) if source in self.sources else -2
+        if f.exclude_articles:
+            mask &= ~np.isin(self.article_id, np.fromiter(f.exclude_articles, dtype=np.int64))
+        if f.day_from:
+            mask &= self.day >= day_number(f.day_from)
+        if f.day_to:
+            mask &= (self.day <= day_number(f.day_to)) & (self.day != NO_DAY)
+        if f.source:
+            code = self.sources.index(f.source) if f.source in self.sources else -2
             mask &= self.source == code
+        if f.periods:
+            within = np.zeros(self.bm25.n_docs, dtype=np.bool_)
+            for first, last in f.periods:
+                within |= (self.day >= first.toordinal()) & (self.day <= last.toordinal())
+            mask &= within
         return mask
 
     def doc_numbers(self, paragraph_ids: Iterable[int]) -> npt.NDArray[np.int64]:
@@ -312,17 +319,17 @@ class IndexManager:
     def _build(self, store: Store, state: StoreState, progress: Callable[[int], None] | None) -> SearchIndex:
         log.info("building the search index over %d paragraphs", state.paragraphs)
         empty = SearchIndex(
-            BM25Index.create(self.params, [], 0),
-            Vocabulary(),
-            0,
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int32),
-            np.zeros(0, np.int32),
-            (),
-            state.store_id,
-            0,
-            0,
+            bm25=BM25Index.create(self.params, [], 0),
+            vocab=Vocabulary(),
+            n_terms=0,
+            paragraph_id=np.zeros(0, np.int64),
+            article_id=np.zeros(0, np.int64),
+            day=np.zeros(0, np.int32),
+            source=np.zeros(0, np.int32),
+            sources=(),
+            store_id=state.store_id,
+            generation=0,
+            max_paragraph_id=0,
         )
         return self._append(empty, store.iter_index_rows(0), state, progress)
 
@@ -468,21 +475,21 @@ class IndexManager:
             return np.concatenate([getattr(p, name) for p in parts]).astype(dtype, copy=False)
 
         return SearchIndex(
-            BM25Index.create(self.params, [p.segment for p in parts], n_terms, mask),
-            vocab,
-            n_terms,
-            cat("paragraph_id", np.int64),
-            cat("article_id", np.int64),
-            cat("day", np.int32),
-            cat("source", np.int32),
-            tuple(manifest["sources"]),
-            manifest["store_id"],
-            int(manifest["generation"]),
-            int(manifest["max_paragraph_id"]),
-            tuple(p.name for p in parts),
-            int(deleted_docs.shape[0]),
-            int(manifest["generation"]),
-            persist.mapped_files(self.folder, manifest),
+            bm25=BM25Index.create(self.params, [p.segment for p in parts], n_terms, mask),
+            vocab=vocab,
+            n_terms=n_terms,
+            paragraph_id=cat("paragraph_id", np.int64),
+            article_id=cat("article_id", np.int64),
+            day=cat("day", np.int32),
+            source=cat("source", np.int32),
+            sources=tuple(manifest["sources"]),
+            store_id=manifest["store_id"],
+            generation=int(manifest["generation"]),
+            max_paragraph_id=int(manifest["max_paragraph_id"]),
+            saved=tuple(p.name for p in parts),
+            saved_deleted=int(deleted_docs.shape[0]),
+            saved_generation=int(manifest["generation"]),
+            files=persist.mapped_files(self.folder, manifest),
         )
 
     def _save(self, index: SearchIndex, *, replace_damaged: bool = False) -> SearchIndex:

@@ -24,6 +24,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from corpus.text import CJK_WORD
+
 from .lexicon import (
     ASKING,
     CLASSIFIERS,
@@ -50,7 +52,6 @@ _RELATIVE_WORD = re.compile(
     r"^(?:今|去|前|明|本|上一?)年度?$|^(?:本|上个?|下个?|这个?)(?:月|周|星期)$|^(?:最近|近日|日前|近期|近来|前几天|几天"
     r"|这几天|前些天|前不久|不久前|今天|今日|昨天|昨日|前天|明天|大前天|后天|前|后|当时)$"
 )
-_CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 _NAME_TAGS = ("nr", "ns", "nt", "nz")
 _HOW_TO = frozenset(["怎么", "如何", "怎样", "怎么样"])
 _MODALS = frozenset(["要", "需要", "应该", "应", "该", "能", "可以", "才能", "得", "想", "打算"])
@@ -230,7 +231,7 @@ def _focus(words: list[str], roles: list[str], tags: dict[str, str]) -> list[str
 
 def _next_content(words: list[str], roles: list[str], start: int, skip: Collection[str]) -> int | None:
     for j in range(start, min(start + 3, len(words))):
-        if roles[j] == CONTENT and _CJK.match(words[j]) and not _QUANTITY.match(words[j]):
+        if roles[j] == CONTENT and CJK_WORD.match(words[j]) and not _QUANTITY.match(words[j]):
             return j
         if roles[j] == ASKING_ROLE or words[j] in skip:
             continue
@@ -242,7 +243,7 @@ def _previous_content(words: list[str], roles: list[str], start: int) -> int | N
     j = start
     while j >= 0 and (words[j] in COPULAS or words[j] in _ADVERBS or roles[j] in (FILLER, TIME_ROLE)):
         j -= 1
-    if j >= 0 and roles[j] == CONTENT and _CJK.match(words[j]):
+    if j >= 0 and roles[j] == CONTENT and CJK_WORD.match(words[j]):
         return j
     return None
 

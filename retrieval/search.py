@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 from corpus import Store
 
 from .bm25 import BM25Params
 from .hits import Hit, SearchResult
-from .index import IndexManager, Ranked, SearchIndex
+from .index import NO_FILTERS, Filters, IndexManager, Ranked, SearchIndex
 from .question import Question
 from .rerank import rerank
 from .tokenize import Tokenizer, default_userdict
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Hit", "SearchResult", "Searcher"]
+__all__ = ["Filters", "Hit", "SearchResult", "Searcher"]
 
 _CONTEXT_HITS = 30  # hits whose articles' full text comes with a search result
 
@@ -56,41 +55,20 @@ class Searcher:
         """Bring the index up to date with the store (new and replaced articles)."""
         return self.manager.refresh(self.store)
 
-    def rank(
-        self,
-        question: Question,
-        k: int = 10,
-        *,
-        day_from: str | None = None,
-        day_to: str | None = None,
-        source: str | None = None,
-        exclude_articles: frozenset[int] = frozenset(),
-        periods: Sequence[tuple[dt.date, dt.date]] = (),
-    ) -> list[Ranked]:
+    def rank(self, question: Question, k: int = 10, filters: Filters = NO_FILTERS) -> list[Ranked]:
         """The question's top ``k`` paragraphs as ids and scores (no database reads)."""
-        return self.index.rank(
-            question.terms,
-            k,
-            day_from=day_from,
-            day_to=day_to,
-            source=source,
-            exclude_articles=exclude_articles,
-            periods=periods,
-        )
+        return self.index.rank(question.terms, k, filters)
 
     def search(
         self,
         question: Question,
         k: int = 10,
         *,
-        day_from: str | None = None,
-        day_to: str | None = None,
-        source: str | None = None,
-        exclude_articles: frozenset[int] = frozenset(),
+        filters: Filters = NO_FILTERS,
         second_stage: bool = True,
         contexts: bool = True,
     ) -> SearchResult:
-        """The top ``k`` paragraphs with their articles (``exclude_articles``: as if they were not there).
+        """The top ``k`` paragraphs with their articles, among those ``filters`` let through.
 
         When the question names a time, the top ``k`` of the days that can report on it join the
         overall top ``k`` (a recurring story of the right year may rank far below other years' reports
@@ -99,28 +77,13 @@ class Searcher:
         ``contexts`` the full text of the first hits' articles comes along (the composer reads names and
         figures the answering paragraph leaves to the lead).
         """
-        periods = [p for t in question.times for p in t.report_periods()] if second_stage else []
+        periods = tuple(p for t in question.times for p in t.report_periods()) if second_stage else ()
 
         def ranking() -> list[Ranked]:
-            ranked = self.rank(
-                question,
-                k,
-                day_from=day_from,
-                day_to=day_to,
-                source=source,
-                exclude_articles=exclude_articles,
-            )
+            ranked = self.rank(question, k, filters)
             if periods:
                 seen = {r.paragraph_id for r in ranked}
-                within = self.rank(
-                    question,
-                    k,
-                    day_from=day_from,
-                    day_to=day_to,
-                    source=source,
-                    exclude_articles=exclude_articles,
-                    periods=periods,
-                )
+                within = self.rank(question, k, dataclasses.replace(filters, periods=periods))
                 ranked += [r for r in within if r.paragraph_id not in seen]
             return ranked
 
@@ -139,7 +102,15 @@ class Searcher:
         for r in ranked:
             if r.paragraph_id in found:  # a paragraph deleted after the snapshot was taken is skipped
                 paragraph, article = found[r.paragraph_id]
-                hits.append(Hit(len(hits) + 1, r.score, paragraph, article, r.matched))
+                hits.append(
+                    Hit(
+                        rank=len(hits) + 1,
+                        score=r.score,
+                        paragraph=paragraph,
+                        article=article,
+                        matched=r.matched,
+                    )
+                )
         if second_stage:
             hits = rerank(question, hits, self.tokenizer, self.index.idf)
         texts = self.store.article_texts([h.article.id for h in hits[:_CONTEXT_HITS]]) if contexts else {}

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 
+from corpus.text import CLAUSE_END, CLOSERS, SENTENCE_END
+
 __all__ = ["split_sentences"]
 
 _END = re.compile(
-    r"(?:[。！？!?；;]+|…+|\.(?=\s|$))"  # the terminator itself
-    r"[”’」』）)》\"'】]*"  # closers that belong to the sentence
+    rf"(?:[{SENTENCE_END}{CLAUSE_END}]+|\.(?=\s|$))"  # the terminator itself
+    rf"[{re.escape(CLOSERS)}]*"  # closers that belong to the sentence
     r"\s*"
 )
 

@@ -31,12 +31,13 @@ import numpy.typing as npt
 import opencc
 import rjieba
 
+from corpus.text import CJK_WORD
+
 from .lexicon import QUESTION_FRAMES, STOPWORDS
 
 __all__ = ["STOPWORDS", "Batch", "Tokenizer", "default_userdict", "is_pair", "pair_code", "pair_text"]
 
 _WORDCHAR = re.compile(r"[^\W_]")
-_CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 _DIGITS = re.compile(r"^\d+$")
 _FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # as NFKC maps them
 # Zero-width and direction marks vanish (they split words without showing); other control characters
@@ -303,7 +304,7 @@ _SHIFT = 21  # Unicode code points fit in 21 bits
 def _kind(word: str) -> int:
     if not _WORDCHAR.search(word):
         return _SKIP
-    cjk = bool(_CJK_WORD.match(word))
+    cjk = bool(CJK_WORD.match(word))
     run = cjk and word not in STOPWORDS
     if cjk and len(word) == 2:
         return _PAIR_RUN if run else _PAIR
@@ -321,4 +322,4 @@ def pair_text(code: int) -> str:
 
 def is_pair(term: str) -> bool:
     """Whether a term is indexed as a pair (exactly two CJK characters)."""
-    return len(term) == 2 and bool(_CJK_WORD.match(term))
+    return len(term) == 2 and bool(CJK_WORD.match(term))

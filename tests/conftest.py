@@ -19,6 +19,14 @@ SEEDS = [
     json.loads(line) for line in (DATA / "seed-questions.jsonl").read_text(encoding="utf-8").splitlines()
 ]
 SAMPLE_PAGE = sample_paths()[0]
+SAMPLE_HEADLINES = (  # the six articles of the sample page, in page order
+    "浙江安吉县工会服务触角向新业态乡村就业创业者延伸",
+    "天津市总与市审计局建立协同贯通工作机制 合力监督工会经费管理使用",
+    "广西象州县“三融合”加强工会建设",
+    "深圳坪山区举办青年职工交友活动",
+    "大安山里的“清淤战”",
+    "加强思想政治引领 凝聚发展“工力量”",
+)
 NOW = "2023-08-21T02:00:00+00:00"
 
 SMALL_CORPUS = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.render import render_telegram, strip_tags
+from bot.render.telegram import render_telegram, strip_tags
 from bot.service import NewsService, QuestionTooLong
 from corpus import Store, ingest_paths
 from retrieval.lexicon import question_kind

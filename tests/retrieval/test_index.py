@@ -13,7 +13,7 @@ import pytest
 from corpus import Store, ingest_file, ingest_paths
 from retrieval.index import IndexManager
 from retrieval.question import parse_question
-from retrieval.search import Searcher, SearchResult
+from retrieval.search import Filters, Searcher, SearchResult
 from retrieval.tokenize import Tokenizer, default_userdict
 from tests.conftest import NOW, SAMPLE_PAGE, SMALL_CORPUS
 
@@ -32,8 +32,9 @@ def open_searcher(store: Store, tok: Tokenizer) -> Searcher:
 
 
 def find(searcher: Searcher, question: str, k: int, **filters: Any) -> SearchResult:
-    """Search as the bot does: the question parsed once, then ranked."""
-    return searcher.search(parse_question(question, searcher.tokenizer, dt.date(2023, 8, 21)), k, **filters)
+    """Search as the bot does: the question parsed once, then ranked (``filters``: those of ``Filters``)."""
+    question_ = parse_question(question, searcher.tokenizer, dt.date(2023, 8, 21))
+    return searcher.search(question_, k, filters=Filters(**filters))
 
 
 def results(searcher: Searcher, question: str, k: int = 5) -> list[tuple[int, float]]:

@@ -1,13 +1,17 @@
-"""What the bot remembers between restarts: answer sessions, the query log, blocked chats.
+"""What the bot remembers between restarts: answer sessions, the query log, blocked chats, digest
+subscriptions and what each has received.
 
 Sessions hold the composed answer behind a message's buttons, so "more" and "full text" keep working
 after a restart and show what the user saw, even if the corpus changed since. The query log keeps no
-user names or ids.
+user names or ids. Every write goes through ``_write``: the store's lock, one transaction.
 """
 
 from __future__ import annotations
 
 import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +20,21 @@ from .store import Store, rollback
 __all__ = ["BotState", "Session", "Subscription", "Subscriptions"]
 
 
-@dataclass(frozen=True)
+@contextmanager
+def _write(store: Store) -> Iterator[sqlite3.Connection]:
+    """One write: the store's lock (its connection is shared by threads), one transaction."""
+    with store.lock:
+        conn = store.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            rollback(conn)
+            raise
+
+
+@dataclass(frozen=True, kw_only=True)
 class Session:
     token: str
     chat_id: int
@@ -35,28 +53,25 @@ class BotState:
     def log_question(
         self, asked_at: str, question: str, chat_type: str, answered: bool, latency_ms: float
     ) -> int:
-        with self.store.lock:
-            cur = self.conn.execute(
+        with _write(self.store) as conn:
+            cur = conn.execute(
                 "INSERT INTO query_log (asked_at, question, chat_type, answered, latency_ms) VALUES (?, ?, ?, ?, ?)",
                 (asked_at, question, chat_type, int(answered), latency_ms),
             )
-            self.conn.commit()
         return int(cur.lastrowid or 0)
 
     def set_feedback(self, query_id: int, value: int) -> bool:
-        with self.store.lock:
-            cur = self.conn.execute("UPDATE query_log SET feedback = ? WHERE id = ?", (value, query_id))
-            self.conn.commit()
+        with _write(self.store) as conn:
+            cur = conn.execute("UPDATE query_log SET feedback = ? WHERE id = ?", (value, query_id))
         return cur.rowcount > 0
 
     def save_session(self, chat_id: int, query_id: int | None, answer: str, created_at: str) -> str:
         token = secrets.token_urlsafe(6)  # 8 characters: callback data stays far below 64 bytes
-        with self.store.lock:
-            self.conn.execute(
+        with _write(self.store) as conn:
+            conn.execute(
                 "INSERT INTO answer_sessions (token, chat_id, query_id, answer, created_at) VALUES (?, ?, ?, ?, ?)",
                 (token, chat_id, query_id, answer, created_at),
             )
-            self.conn.commit()
         return token
 
     def session(self, token: str) -> Session | None:
@@ -64,20 +79,21 @@ class BotState:
             "SELECT token, chat_id, query_id, answer, created_at FROM answer_sessions WHERE token = ?",
             (token,),
         ).fetchone()
-        return Session(*row) if row else None
+        return (
+            Session(token=row[0], chat_id=row[1], query_id=row[2], answer=row[3], created_at=row[4])
+            if row
+            else None
+        )
 
     def prune(self, sessions_before: str, log_before: str | None) -> tuple[int, int]:
         """Delete sessions created before ``sessions_before`` and log rows before ``log_before``."""
-        with self.store.lock:
-            s = self.conn.execute(
-                "DELETE FROM answer_sessions WHERE created_at < ?", (sessions_before,)
-            ).rowcount
+        with _write(self.store) as conn:
+            s = conn.execute("DELETE FROM answer_sessions WHERE created_at < ?", (sessions_before,)).rowcount
             q = (
-                self.conn.execute("DELETE FROM query_log WHERE asked_at < ?", (log_before,)).rowcount
+                conn.execute("DELETE FROM query_log WHERE asked_at < ?", (log_before,)).rowcount
                 if log_before
                 else 0
             )
-            self.conn.commit()
         return s, q
 
     def questions_since(self, since: str) -> dict[str, Any]:
@@ -90,12 +106,11 @@ class BotState:
         return {"questions": asked, "answered": answered, "helpful": up, "not_helpful": down}
 
     def mark_blocked(self, chat_id: int, since: str, reason: str) -> None:
-        with self.store.lock:
-            self.conn.execute(
+        with _write(self.store) as conn:
+            conn.execute(
                 "INSERT OR REPLACE INTO blocked_chats (chat_id, since, reason) VALUES (?, ?, ?)",
                 (chat_id, since, reason),
             )
-            self.conn.commit()
 
     def blocked_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM blocked_chats").fetchone()[0])
@@ -109,7 +124,7 @@ class BotState:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Subscription:
     id: int
     chat_id: int
@@ -130,13 +145,14 @@ class Subscriptions:
         self.conn = store.db.conn
 
     def add(self, chat_id: int, at: str, keywords: str, now: str) -> Subscription:
-        with self.store.lock:
-            cur = self.conn.execute(
+        with _write(self.store) as conn:
+            cur = conn.execute(
                 "INSERT INTO subscriptions (chat_id, at, keywords, created_at) VALUES (?, ?, ?, ?)",
                 (chat_id, at, keywords, now),
             )
-            self.conn.commit()
-        return Subscription(int(cur.lastrowid or 0), chat_id, at, keywords, now, True)
+        return Subscription(
+            id=int(cur.lastrowid or 0), chat_id=chat_id, at=at, keywords=keywords, created_at=now, active=True
+        )
 
     def get(self, subscription_id: int) -> Subscription | None:
         row = self.conn.execute(f"{_SUBSCRIPTION} WHERE id = ?", (subscription_id,)).fetchone()
@@ -161,29 +177,26 @@ class Subscriptions:
         ]
 
     def end(self, subscription_id: int, reason: str) -> None:
-        with self.store.lock:
-            self.conn.execute(
+        with _write(self.store) as conn:
+            conn.execute(
                 "UPDATE subscriptions SET active = 0, ended_reason = ? WHERE id = ?",
                 (reason, subscription_id),
             )
-            self.conn.commit()
 
     def set_time(self, subscription_id: int, at: str) -> None:
-        with self.store.lock:
-            self.conn.execute("UPDATE subscriptions SET at = ? WHERE id = ?", (at, subscription_id))
-            self.conn.commit()
+        with _write(self.store) as conn:
+            conn.execute("UPDATE subscriptions SET at = ? WHERE id = ?", (at, subscription_id))
 
     # --- scheduled runs -------------------------------------------------------------------------------
 
     def plan(self, run_key: str, subscription_ids: list[int], now: str) -> None:
         """Record a scheduled digest for each subscription (once: planning twice changes nothing)."""
-        with self.store.lock:
-            self.conn.executemany(
+        with _write(self.store) as conn:
+            conn.executemany(
                 "INSERT OR IGNORE INTO digest_runs (subscription_id, run_key, status, updated_at) "
                 "VALUES (?, ?, 'pending', ?)",
                 [(sid, run_key, now) for sid in subscription_ids],
             )
-            self.conn.commit()
 
     def pending(self) -> list[tuple[int, str, int, int]]:
         """(subscription, run key, parts sent, attempts) of every digest planned but not finished, oldest first."""
@@ -196,40 +209,32 @@ class Subscriptions:
 
     def part_sent(self, subscription_id: int, run_key: str, parts: int, now: str) -> None:
         """Record that the first ``parts`` messages of a digest went out (a resumed run skips them)."""
-        with self.store.lock:
-            self.conn.execute(
+        with _write(self.store) as conn:
+            conn.execute(
                 "UPDATE digest_runs SET parts_sent = ?, updated_at = ? WHERE subscription_id = ? AND run_key = ?",
                 (parts, now, subscription_id, run_key),
             )
-            self.conn.commit()
 
     def attempt(self, subscription_id: int, run_key: str, now: str) -> None:
-        with self.store.lock:
-            self.conn.execute(
+        with _write(self.store) as conn:
+            conn.execute(
                 "UPDATE digest_runs SET attempts = attempts + 1, updated_at = ? WHERE subscription_id = ? AND run_key = ?",
                 (now, subscription_id, run_key),
             )
-            self.conn.commit()
 
     def finish(
         self, subscription_id: int, run_key: str, status: str, article_ids: list[int], now: str
     ) -> None:
         """Mark a run done and its articles delivered, in one transaction: never half of it."""
-        with self.store.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, delivered_at) VALUES (?, ?, ?)",
-                    [(subscription_id, a, now) for a in article_ids],
-                )
-                self.conn.execute(
-                    "UPDATE digest_runs SET status = ?, updated_at = ? WHERE subscription_id = ? AND run_key = ?",
-                    (status, now, subscription_id, run_key),
-                )
-                self.conn.execute("COMMIT")
-            except BaseException:
-                rollback(self.conn)
-                raise
+        with _write(self.store) as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (subscription_id, article_id, delivered_at) VALUES (?, ?, ?)",
+                [(subscription_id, a, now) for a in article_ids],
+            )
+            conn.execute(
+                "UPDATE digest_runs SET status = ?, updated_at = ? WHERE subscription_id = ? AND run_key = ?",
+                (status, now, subscription_id, run_key),
+            )
 
     def status(self, subscription_id: int, run_key: str) -> str | None:
         row = self.conn.execute(
@@ -255,4 +260,11 @@ class Subscriptions:
 
 
 def _subscription(row: tuple[Any, ...]) -> Subscription:
-    return Subscription(int(row[0]), int(row[1]), str(row[2]), str(row[3]), str(row[4]), bool(row[5]))
+    return Subscription(
+        id=int(row[0]),
+        chat_id=int(row[1]),
+        at=str(row[2]),
+        keywords=str(row[3]),
+        created_at=str(row[4]),
+        active=bool(row[5]),
+    )
