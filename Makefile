@@ -18,13 +18,13 @@ run: $(STAMP)
 	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(BIN)/newsbot run; else $(BIN)/newsbot chat; fi
 
 test: $(STAMP)
-	$(BIN)/ruff check corpus retrieval bot bench tests
+	$(BIN)/ruff check corpus retrieval bot bench fakebot tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check corpus retrieval bot bench tests
-	$(BIN)/ruff check corpus retrieval bot bench tests
+	$(BIN)/ruff format --check corpus retrieval bot bench fakebot tests
+	$(BIN)/ruff check corpus retrieval bot bench fakebot tests
 	$(BIN)/mypy
 
 bench: $(STAMP)  # the README's figures (1M paragraphs: python -m bench retrieval --sizes 1000000)

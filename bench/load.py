@@ -34,7 +34,7 @@ from bot.config import load_settings
 from bot.service import NewsService
 from bot.telegram import build_application
 from corpus import ingest_paths, sample_paths
-from tests.fakebot import FakeBotAPI
+from fakebot import FakeBotAPI
 
 QUESTIONS = (
     "象州县投入多少钱加强实体平台建设？",

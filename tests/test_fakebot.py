@@ -38,7 +38,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fakebot import FakeBotAPI, SentRecord, parse_html, tiny_png, utf16_len
+from fakebot import FakeBotAPI, SentRecord, parse_html, tiny_png, utf16_len
 
 USER = 42  # a private chat: chat id == user id
 GROUP = -1001234567890
