@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import load_settings
-from bot.render import render_telegram
+from bot.render.telegram import render_telegram
 from bot.service import NewsService
 from corpus import Store, ingest_paths
 

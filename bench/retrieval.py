@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import load_settings
-from bot.render import render_telegram
+from bot.render.telegram import render_telegram
 from bot.service import NewsService
 from corpus import Store, ingest_file
 from retrieval.doctokens import DocumentTokenizer

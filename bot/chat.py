@@ -8,7 +8,7 @@ from typing import TextIO
 from retrieval.compose import Answer
 
 from . import messages as msg
-from .render import headline_of, render_terminal
+from .render.terminal import article_text, render_terminal
 from .service import NewsService, QuestionTooLong
 
 __all__ = ["run_chat"]
@@ -22,7 +22,7 @@ def run_chat(
 ) -> None:
     """Read questions line by line until /quit or end of input; answer each like the bot would
     (``now``: the day the questions count as asked on, default today)."""
-    stats = service.store.stats()
+    stats = service.stats()
     say = _Printer(stdout)
     say(msg.CHAT_WELCOME.format(articles=stats["articles"], paragraphs=stats["paragraphs"]))
     last: Answer | None = None
@@ -72,22 +72,7 @@ def _article(service: NewsService, ref: str) -> str:
     article = service.article(ref)
     if article is None:
         return msg.ARTICLE_NOT_FOUND.format(ref=ref.strip())
-    lines = [
-        x
-        for x in (
-            article.kicker,
-            headline_of(article.headline, article.headline_derived),
-            article.subtitle,
-            article.byline,
-        )
-        if x
-    ]
-    lines.append(" · ".join(x for x in (article.day, article.source or "") if x))
-    lines.append("")
-    for p in article.paragraphs:
-        prefix = {"guide": f"【{article.guide_label or '导读'}】", "subhead": "■ "}.get(p.kind, "")
-        lines.append(f"{prefix}{p.text}")
-    return "\n".join(lines)
+    return article_text(article)
 
 
 class _Printer:

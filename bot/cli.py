@@ -15,13 +15,17 @@ from typing import Any
 
 from corpus import Article, CorpusError, FileResult, Store, ingest_paths, printable
 from retrieval.errors import RetrievalError
+from retrieval.search import Filters
 
 from . import messages as msg
 from .chat import run_chat
 from .config import ConfigError, Settings, load_settings
 from .evaluate import EvalInputError, evaluate, load_queries
-from .render import answer_json, digest_json, digest_text, headline_of, render_telegram, render_terminal
-from .service import NewsService, QuestionTooLong, open_store, parse_day, utc_now
+from .render.common import headline_of
+from .render.json import answer_json, article_json, digest_json
+from .render.telegram import render_telegram
+from .render.terminal import article_text, digest_text, render_terminal
+from .service import NewsService, QuestionTooLong, iso, open_store, parse_day, system_clock
 
 log = logging.getLogger(__name__)
 
@@ -230,29 +234,6 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def article_json(a: Article) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": a.id,
-        "external_id": a.external_id,
-        "headline": a.headline,
-        "headline_derived": a.headline_derived,
-        "kicker": a.kicker,
-        "subtitle": a.subtitle,
-        "byline": a.byline,
-        "date": a.date,
-        "source": a.source,
-        "page": a.page,
-        "url": a.url,
-        "author": a.author,
-        "ingested_at": a.ingested_at,
-    }
-    if a.paragraphs:
-        data["guide_label"] = a.guide_label
-        data["jumps"] = list(a.jumps)
-        data["paragraphs"] = [{"ordinal": p.ordinal, "kind": p.kind, "text": p.text} for p in a.paragraphs]
-    return data
-
-
 def find_article(store: Store, ref: str) -> Article:
     article = store.article(int(ref)) if ref.isdigit() else None
     article = article or store.article_by_external_id(ref)
@@ -274,9 +255,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise CliError(f"no such file or folder: {printable(missing[0])}")
-    with Store(settings.db) as store:
+    with open_store(settings, seed=False) as store:
         progress = _Progress(enabled=sys.stderr.isatty() and not args.json)
-        report = ingest_paths(store, args.paths, now=utc_now(), on_file=progress.update)
+        report = ingest_paths(store, args.paths, now=iso(system_clock()), on_file=progress.update)
         progress.close()
         # Always: it brings the saved index up to date with what went in, and finishes the index phase of
         # a run that was killed after its files went in (the next run finds them unchanged).
@@ -330,27 +311,12 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json(article_json(article))
         return 0
-    for line in (
-        article.kicker,
-        headline_of(article.headline, article.headline_derived),
-        article.subtitle,
-        article.byline,
-    ):
-        if line:
-            print(line)
-    meta = [
-        x for x in (article.day, article.source, article.page and f"第{article.page}版", article.url) if x
-    ]
-    print(" · ".join(meta))
-    print()
-    for p in article.paragraphs:
-        prefix = {"guide": f"【{article.guide_label or '导读'}】", "subhead": "■ "}.get(p.kind, "")
-        print(f"{prefix}{p.text}\n")
+    print(article_text(article))
     return 0
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    with Store(settings.db) as store:
+    with open_store(settings, seed=False) as store:
         stats = store.stats()
     stats["database"] = str(settings.db)
     if args.json:
@@ -369,7 +335,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         except QuestionTooLong as exc:
             raise CliError(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit)) from None
         result = service.searcher.search(
-            question, k=args.k, day_from=args.day_from, day_to=args.day_to, source=args.source
+            question,
+            k=args.k,
+            filters=Filters(day_from=args.day_from, day_to=args.day_to, source=args.source),
         )
     if args.json:
         print_json(
@@ -419,8 +387,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     queries = load_queries(args.queries)
     with tempfile.TemporaryDirectory() as tmp:
         if args.corpus:
-            store = Store(Path(tmp) / "eval.db")
-            report = ingest_paths(store, [args.corpus], now=utc_now())
+            store = Store(Path(tmp) / "eval.db", tz=settings.tz)
+            report = ingest_paths(store, [args.corpus], now=iso(system_clock()))
             if not report.articles:
                 raise CliError(f"no article could be read from {args.corpus}")
         else:

@@ -6,7 +6,9 @@ line naming the variable (``ConfigError``).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -14,7 +16,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+from corpus import DEFAULT_TZ
+
+__all__ = ["ConfigError", "Settings", "load_settings", "parse_hhmm"]
+
+_HHMM = re.compile(r"(\d{1,2})[:：]?(\d{2})", re.ASCII)
+
+
+def parse_hhmm(text: str) -> dt.time | None:
+    """A time of day as people and buttons write it (08:00, 8:00, 8：00, 0800); None when it is not one."""
+    m = _HHMM.fullmatch(text.strip())
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        return None
+    return dt.time(int(m.group(1)), int(m.group(2)))
 
 
 class ConfigError(Exception):
@@ -28,7 +42,7 @@ class Settings:
     db: Path = Path("data/newsbot.db")
     token: str | None = field(default=None, repr=False)
     admins: frozenset[int] = frozenset()
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TZ.key
     bot_api_url: str | None = None  # e.g. http://127.0.0.1:8081/bot for a self-hosted Bot API server
     bot_file_url: str | None = None
     seed_sample: bool = True  # ingest the bundled sample page when the database is empty
@@ -185,8 +199,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             f"NEWSBOT_TIMEZONE={s.timezone!r} is not a time zone name such as Asia/Shanghai"
         ) from None
-    hh, _, mm = s.digest_default_time.partition(":")
-    if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+    if parse_hhmm(s.digest_default_time) is None:
         raise ConfigError(f"NEWSBOT_DIGEST_DEFAULT_TIME={s.digest_default_time!r} is not HH:MM")
     if s.token is not None and (":" not in s.token or any(c.isspace() for c in s.token)):
         raise ConfigError(

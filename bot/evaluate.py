@@ -36,7 +36,7 @@ from typing import Any
 
 from retrieval.compose import ComposeOptions
 
-from .render import render_telegram, strip_tags
+from .render.telegram import render_telegram, strip_tags
 from .service import NewsService
 
 __all__ = ["EvalQuery", "EvalReport", "evaluate", "load_queries"]

@@ -7,6 +7,7 @@ ANSWER_HEADER = "关于「{question}」，找到这些内容："
 ANSWER_PAGE = "第 {page}/{pages} 页"
 SOURCE_PARAGRAPH = "第{n}段"
 SOURCE_PAGE = "第{page}版"
+GUIDE_LABEL = "导读"  # a guide paragraph's label when the article gives none
 NO_TITLE = "（无标题）"
 DERIVED_TITLE = "〔无标题〕{headline}"  # an untitled article, named by its first sentence
 NOT_FOUND = "没有找到与「{question}」相关的内容。"

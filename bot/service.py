@@ -1,32 +1,44 @@
-"""The newsroom service every front end talks to: a store, its search index and the composer, opened once."""
+"""The newsroom service every front end talks to: a store, its search index and the composer, opened once.
+
+Handlers and the CLI call it and nothing under it: questions, articles, digests, subscriptions, uploads,
+reloading the index. Its seams are explicit: ``clock`` (an aware datetime; what "today", a subscription's
+start and every recorded time come from) and the tokenizer (loading jieba's dictionaries takes a moment,
+so tests share one).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from corpus import Article, Store, ingest_paths, sample_paths
-from corpus.state import Subscription, Subscriptions
+from corpus import Article, FileResult, Store, ingest_file, ingest_paths, sample_paths
+from corpus.botstate import BotState, Subscription, Subscriptions
 from retrieval.bm25 import BM25Params
 from retrieval.compose import Answer, ComposeOptions, compose_answer, relevant_hits
 from retrieval.digest import Digest, build_digest
 from retrieval.index import day_number
 from retrieval.question import Question, parse_question
-from retrieval.search import Searcher
+from retrieval.search import Filters, Searcher
 from retrieval.tokenize import Tokenizer, default_userdict
 
 from .config import Settings
 
 __all__ = [
+    "Clock",
     "DigestCache",
     "NewsService",
     "QuestionTooLong",
+    "SubscriptionLimit",
     "clean_text",
+    "iso",
     "open_store",
     "parse_day",
-    "utc_now",
+    "system_clock",
 ]
 
 log = logging.getLogger(__name__)
@@ -34,6 +46,17 @@ _HITS = 30  # paragraphs ranked per question: enough for three pages after de-du
 _KEYWORD_HITS = 500  # paragraphs a keyword subscription is matched against
 LOOKBACK_DAYS = 7  # a scheduled digest covers what was ingested this long ago at most
 FIRST_DIGEST_COVERS = dt.timedelta(hours=24)  # what came in before subscribing that the first digest brings
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    """A moment as the database keeps it: UTC, ISO 8601, to the second."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -44,23 +67,6 @@ def clean_text(text: str) -> str:
     surrogate (bytes that were not UTF-8, or a broken escape) becomes U+FFFD instead of breaking the
     first encoder it meets (OpenCC, SQLite, the HTTP client)."""
     return _SURROGATE.sub("\ufffd", text)
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def open_store(settings: Settings, *, seed: bool = True) -> Store:
-    """Open the database; on first use of an empty one, ingest the bundled sample page."""
-    store = Store(settings.db)
-    if seed and settings.seed_sample and store.is_empty():
-        report = ingest_paths(store, sample_paths(), now=utc_now())
-        log.info("empty database: ingested the bundled sample (%d articles)", report.articles)
-    return store
 
 
 def parse_day(text: str, today: dt.date) -> dt.date | None:
@@ -90,36 +96,61 @@ class QuestionTooLong(Exception):
     limit: int
 
 
-class NewsService:
-    """Answers questions and serves articles from one database."""
+@dataclass(frozen=True)
+class SubscriptionLimit(Exception):
+    limit: int
 
-    def __init__(self, settings: Settings, store: Store, searcher: Searcher) -> None:
+
+class NewsService:
+    """Answers questions, serves articles and digests, and keeps subscriptions, for one database."""
+
+    def __init__(
+        self, settings: Settings, store: Store, searcher: Searcher, *, clock: Clock = system_clock
+    ) -> None:
         self.settings = settings
         self.store = store
         self.searcher = searcher
+        self.clock = clock
         self.options = ComposeOptions(per_page=settings.passages_per_page, window_chars=settings.window_chars)
+        self.state = BotState(store)
+        self.subscriptions = Subscriptions(store)
         self._archive: tuple[int, tuple[str, str] | None] = (-1, None)
 
     @classmethod
     def open(
-        cls, settings: Settings, *, seed: bool = True, persist: bool = True, store: Store | None = None
+        cls,
+        settings: Settings,
+        *,
+        seed: bool = True,
+        persist: bool = True,
+        store: Store | None = None,
+        clock: Clock = system_clock,
+        tokenizer: Tokenizer | None = None,
     ) -> NewsService:
-        """Open the database (seeding an empty one) and its index (loaded, updated or built)."""
-        store = store or open_store(settings, seed=seed)
-        tokenizer = Tokenizer(settings.userdict or default_userdict())
+        """Open the database (seeding an empty one with the bundled sample page) and its index (loaded,
+        updated or built)."""
+        store = store or open_store(settings, seed=seed, clock=clock)
+        tokenizer = tokenizer or Tokenizer(settings.userdict or default_userdict())
         params = BM25Params(settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
         index_dir = settings.index_dir if persist else None
         searcher = Searcher.open(
             store, index_dir, tokenizer=tokenizer, params=params, title_copies=settings.title_copies
         )
-        return cls(settings, store, searcher)
+        return cls(settings, store, searcher, clock=clock)
 
     def close(self) -> None:
         self.store.close()
 
+    # --- time ---------------------------------------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
     def today(self) -> dt.date:
         """Today in the configured time zone: what 今天, 上个月 and 去年 are counted from."""
-        return dt.datetime.now(self.settings.tz).date()
+        return self.clock().astimezone(self.settings.tz).date()
+
+    # --- questions ----------------------------------------------------------------------------------
 
     def parse(self, question: str, now: dt.date | None = None) -> Question:
         """The question parsed once (``now`` resolves 上个月, 去年; default: today).
@@ -148,7 +179,8 @@ class NewsService:
             QuestionTooLong: the question is longer than ``max_question_chars``.
         """
         parsed = self.parse(question, now)
-        result = self.searcher.search(parsed, k=_HITS, exclude_articles=exclude_articles)
+        filters = Filters(exclude_articles=exclude_articles)
+        result = self.searcher.search(parsed, k=_HITS, filters=filters)
         return compose_answer(
             parsed,
             result,
@@ -165,6 +197,8 @@ class NewsService:
             self._archive = (generation, self.store.date_range())
         return self._archive[1]
 
+    # --- articles -----------------------------------------------------------------------------------
+
     def article(self, ref: str) -> Article | None:
         """An article by number or external id, with its paragraphs."""
         ref = ref.strip().lstrip("#")
@@ -174,17 +208,14 @@ class NewsService:
     def latest(self, n: int = 10) -> list[Article]:
         return self.store.articles(limit=n)
 
-    # --- digests ------------------------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        return self.store.stats()
 
-    def day_bounds(self, day: dt.date) -> tuple[str, str]:
-        """Local midnight to midnight of ``day`` in the configured time zone, as UTC ISO strings."""
-        start = dt.datetime.combine(day, dt.time(0), tzinfo=self.settings.tz)
-        return _utc(start), _utc(start + dt.timedelta(days=1))
+    # --- digests ------------------------------------------------------------------------------------
 
     def digest_of_day(self, day: dt.date) -> Digest:
-        """The topics of a day: articles dated ``day``, and undated ones ingested that (local) day."""
-        start, end = self.day_bounds(day)
-        articles = self.store.articles_of_day(day.isoformat(), start, end)
+        """The topics of the articles that count on ``day``."""
+        articles = self.store.articles_of_day(day.isoformat())
         return build_digest(day.isoformat(), articles, self.searcher.tokenizer, self.searcher.index)
 
     def digest_for(
@@ -196,14 +227,13 @@ class NewsService:
         ago) and this subscription has not received yet: the first digest brings the day's paper that came
         before the reader subscribed, later ones what came since, and an article ingested late for a past
         day goes into the next digest. With keywords, only the articles that pass the same relevance test
-        as questions.
-        A broadcast passes one ``cache``: subscribers with the same keywords and the same new articles
-        share one search and one digest.
+        as questions. A broadcast passes one ``cache``: subscribers with the same keywords and the same new
+        articles share one search and one digest.
         """
         cache = cache if cache is not None else DigestCache()
         began = dt.datetime.fromisoformat(subscription.created_at)
-        since = max(_utc(began - FIRST_DIGEST_COVERS), _utc(now - dt.timedelta(days=LOOKBACK_DAYS)))
-        candidates = Subscriptions(self.store).undelivered(subscription.id, since)
+        since = max(iso(began - FIRST_DIGEST_COVERS), iso(now - dt.timedelta(days=LOOKBACK_DAYS)))
+        candidates = self.subscriptions.undelivered(subscription.id, since)
         if subscription.keywords and candidates:
             if subscription.keywords not in cache.keywords:
                 cache.keywords[subscription.keywords] = set(self.matching_articles(subscription.keywords))
@@ -228,23 +258,71 @@ class NewsService:
             )
         return sorted(found)
 
-    def trend(self, keyword: str, days: int, today: dt.date) -> list[tuple[dt.date, int]]:
-        """Articles mentioning ``keyword`` per day over the ``days`` days ending ``today`` (or ending on the
+    def trend(self, keyword: str, days: int) -> list[tuple[dt.date, int]]:
+        """Articles mentioning ``keyword`` per day over the ``days`` days ending today (or ending on the
         newest day with articles, when the archive stops earlier)."""
-        counts = self.searcher.index.articles_per_day(
-            self.searcher.tokenizer.query_terms(clean_text(keyword))
-        )
+        terms = self.searcher.tokenizer.query_terms(clean_text(keyword))
+        counts = self.searcher.index.articles_per_day(terms)
         last_day = self.store.stats()["last_day"]
+        today = self.today()
         end = min(today, dt.date.fromisoformat(last_day)) if last_day else today
         first = end - dt.timedelta(days=days - 1)
-        return [
-            (
-                first + dt.timedelta(days=i),
-                counts.get(day_number((first + dt.timedelta(days=i)).isoformat()), 0),
-            )
-            for i in range(days)
-        ]
+        series = [first + dt.timedelta(days=i) for i in range(days)]
+        return [(day, counts.get(day_number(day.isoformat()), 0)) for day in series]
+
+    # --- subscriptions ------------------------------------------------------------------------------
+
+    def subscribe(self, chat_id: int, at: str, keywords: str) -> Subscription:
+        """A daily digest for ``chat_id`` at local ``at`` (HH:MM), of what ``keywords`` find (all when empty).
+
+        Raises:
+            SubscriptionLimit: the chat has ``max_subscriptions_per_chat`` already.
+        """
+        limit = self.settings.max_subscriptions_per_chat
+        if len(self.subscriptions.of_chat(chat_id)) >= limit:
+            raise SubscriptionLimit(limit)
+        return self.subscriptions.add(chat_id, at, clean_text(keywords), iso(self.clock()))
+
+    def unsubscribe(self, chat_id: int, ids: list[str]) -> list[Subscription]:
+        """End the chat's subscriptions with these numbers (all of them for none, or ``all``)."""
+        mine = self.subscriptions.of_chat(chat_id)
+        wanted = [i.lstrip("#") for i in ids]
+        chosen = mine if not wanted or wanted == ["all"] else [s for s in mine if str(s.id) in wanted]
+        for sub in chosen:
+            self.subscriptions.end(sub.id, "unsubscribed")
+        return chosen
+
+    # --- the index and uploads ----------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Pick up articles ingested since the index was opened (by this or another process)."""
-        self.searcher.refresh()
+        """Pick up articles ingested since the index was opened (by this or another process), through a
+        connection of the calling thread's own."""
+        with self._connection() as store:
+            self.searcher.manager.refresh(store)
+
+    def reload(self) -> int:
+        """Open the saved index again (after an external ``newsbot ingest``); the paragraphs it holds."""
+        with self._connection() as store:
+            return self.searcher.manager.reload(store).n_paragraphs
+
+    def ingest_upload(self, path: Path, name: str) -> FileResult:
+        """Ingest an uploaded file (kept as ``upload:<name>``: a new version replaces the old) and index it."""
+        with self._connection() as store:
+            result = ingest_file(store, path, now=iso(self.clock()), key=f"upload:{name}", name=name)
+            if result.status in ("added", "replaced"):
+                self.searcher.manager.refresh(store)
+        return result
+
+    def _connection(self) -> Store:
+        """Another connection to this service's database, for work in another thread."""
+        return Store(self.store.path, tz=self.store.tz)
+
+
+def open_store(settings: Settings, *, seed: bool = True, clock: Clock = system_clock) -> Store:
+    """The database of ``settings`` (whose undated articles count on the day they came in, locally); with
+    ``seed``, an empty one first gets the bundled sample page, so there is something to ask about."""
+    store = Store(settings.db, tz=settings.tz)
+    if seed and settings.seed_sample and store.is_empty():
+        report = ingest_paths(store, sample_paths(), now=iso(clock()))
+        log.info("empty database: ingested the bundled sample (%d articles)", report.articles)
+    return store

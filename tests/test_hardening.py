@@ -3,7 +3,7 @@
 Each catalogue entry names the input and the behaviour a user would notice. Telegram-side entries
 (unknown commands, /ask@bot, edits, stickers, forwarded messages, forged callbacks, long inline queries,
 articles holding markup, 429/403/5xx, timeouts, a minute without network) are in
-tests/bot/test_hardening_e2e.py; this file covers what needs no Telegram.
+tests/bot/telegram/test_hardening.py; this file covers what needs no Telegram.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import load_settings
-from bot.render import TELEGRAM_LIMIT, render_telegram, strip_tags, telegram_length
+from bot.render.telegram import TELEGRAM_LIMIT, render_telegram, strip_tags, telegram_length
 from bot.service import NewsService, QuestionTooLong
 from corpus import Store, ingest_file, ingest_paths
 from retrieval.compose import Answer
@@ -240,7 +240,7 @@ def test_sql_in_questions_and_ids_is_only_data(sample_service: NewsService) -> N
 
 
 def test_upload_names_cannot_leave_the_uploads_folder() -> None:
-    from bot.telegram import safe_file_name
+    from bot.telegram.admin import safe_file_name
 
     for name in (
         "../../etc/passwd.txt",

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from bot.render import (
-    TELEGRAM_LIMIT,
-    answer_from_json,
-    answer_json,
-    article_pages,
-    render_telegram,
-    render_terminal,
-    strip_tags,
-    telegram_length,
-)
+from bot import sessions
+from bot.render.json import answer_json
+from bot.render.telegram import TELEGRAM_LIMIT, article_pages, render_telegram, strip_tags, telegram_length
+from bot.render.terminal import article_text, render_terminal
 from corpus import Article, Paragraph
 from retrieval.compose import Answer, Passage, Source
 
@@ -113,17 +108,35 @@ def test_terminal_colour_only_when_asked() -> None:
     assert "\033[1;33m680万元\033[0m" in render_terminal(a, color=True)
 
 
-def test_json_round_trip_keeps_everything_the_buttons_need() -> None:
+def test_a_stored_session_gives_back_everything_the_buttons_need() -> None:
     a = answer("一", "二", "三", "四", highlights=((0, 1),))
-    back = answer_from_json(answer_json(a))
+    back = sessions.decode(sessions.encode(a))
     assert back == a
-    assert render_telegram(back, 1) == render_telegram(a, 1)
+    assert back is not None and render_telegram(back, 1) == render_telegram(a, 1)
+
+
+def test_sessions_stored_before_versioning_still_open_and_unknown_ones_expire() -> None:
+    a = answer("一", "二", highlights=((0, 1),))
+    legacy = json.dumps(
+        answer_json(a), ensure_ascii=False
+    )  # what the bot stored before sessions had versions
+    assert sessions.decode(legacy) == a
+    assert sessions.decode(json.dumps({"v": sessions.VERSION + 1, "question": "?"})) is None
+    assert sessions.decode("{not json") is None
+    assert sessions.decode(json.dumps({"v": 1, "question": "缺了字段"})) is None
+
+
+def test_the_cli_json_is_not_the_session_format() -> None:
+    a = answer("一", highlights=((0, 1),))
+    data = answer_json(a)
+    assert data["passages"][0]["highlighted"] == ["一"]  # for scripts; sessions do not keep it
+    assert "highlighted" not in sessions.encode(a)
 
 
 def article_of(paragraphs: tuple[Paragraph, ...], **fields: object) -> Article:
     base: dict[str, object] = dict(id=1, headline="标题", kicker="", subtitle="", byline="", guide_label="",
                                    external_id=None, date=None, source=None, page=None, url=None, author=None,
-                                   jumps=(), file_id=None, ingested_at="2023-08-21T00:00:00+00:00")  # fmt: skip
+                                   jumps=(), file_id=None, ingested_at="2023-08-21T00:00:00+00:00", day="2023-08-21")  # fmt: skip
     base.update(fields)
     return Article(**base, paragraphs=paragraphs)  # type: ignore[arg-type]
 
@@ -173,7 +186,7 @@ def test_refusals_say_why_and_offer_the_nearest_reports_as_such(reason: str, exp
     for text in (strip_tags(render_telegram(a)), render_terminal(a)):
         assert expected in text
         assert "相近的报道（不是答案）：「韩正会见美国英特尔公司首席执行官（2023-04-12）」" in text
-    assert answer_from_json(answer_json(a)) == a
+    assert sessions.decode(sessions.encode(a)) == a
 
 
 def test_an_untitled_article_is_shown_by_its_first_sentence_marked_as_such() -> None:
@@ -195,4 +208,18 @@ def test_an_untitled_article_is_shown_by_its_first_sentence_marked_as_such() -> 
     for text in (strip_tags(render_telegram(derived)), render_terminal(derived)):
         assert "〔无标题〕某地发布暴雨预警" in text
     assert "〔无标题〕" not in render_terminal(a)
-    assert answer_from_json(answer_json(derived)) == derived
+    assert sessions.decode(sessions.encode(derived)) == derived
+
+
+def test_one_article_renderer_per_target_shows_the_same_article() -> None:
+    paragraphs = (
+        Paragraph(id=1, article_id=1, ordinal=1, kind="guide", text="导读的话"),
+        Paragraph(id=2, article_id=1, ordinal=2, kind="subhead", text="小标题"),
+        Paragraph(id=3, article_id=1, ordinal=3, kind="body", text="正文<第一段>。"),
+    )
+    untitled = article_of(paragraphs, headline="", kicker="引题", source="工人日报", page="3")
+    text = article_text(untitled)
+    assert text.splitlines()[:3] == ["引题", "（无标题）", "2023-08-21 · 工人日报 · 第3版"]
+    assert "【导读】导读的话" in text and "■ 小标题" in text and "正文<第一段>。" in text
+    html_text = strip_tags("".join(article_pages(untitled)))
+    assert "（无标题）" in html_text and "导读：导读的话" in html_text and "正文<第一段>。" in html_text

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.config import load_settings
 from bot.service import NewsService
 from corpus import Store, ingest_paths
-from corpus.state import Subscriptions
+from corpus.botstate import Subscriptions
 
 T = dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
 

@@ -6,15 +6,15 @@ Catalogue entries here (see tests/test_hardening.py for questions, files and the
 |---|---|
 | unknown command in a private chat | a pointer to /help, nothing internal |
 | unknown command in a group | ignored (it may be another bot's) |
-| /ask@thisbot in a group | answered (in tests/bot/test_telegram_e2e.py) |
-| edited message, sticker, photo | not answered again; "only text" hint (in test_telegram_e2e.py) |
+| /ask@thisbot in a group | answered (in test_questions.py) |
+| edited message, sticker, photo | not answered again; "only text" hint (elsewhere in tests/bot/telegram/) |
 | forwarded message with a question | answered like any question |
-| forged callback data, another chat's buttons | the expired alert (in test_telegram_e2e.py) |
+| forged callback data, another chat's buttons | the expired alert (elsewhere in tests/bot/telegram/) |
 | inline query of 300 characters | answered without error, at most 10 results |
 | an article holding HTML tags and Telegram markup | shown as text in quotes and in the full article |
 | 500 and 502 on sendMessage | retried: the reply arrives exactly once |
 | a timeout on sendMessage (Telegram still delivers it) | delivered once, not repeated |
-| 429 with retry_after, 403 | waits and delivers once; blocked chat recorded (in test_telegram_e2e.py) |
+| 429 with retry_after, 403 | waits and delivers once; blocked chat recorded (elsewhere in tests/bot/telegram/) |
 | getUpdates answering 502 for a while | polling recovers by itself |
 | no network for a minute during long polling | the question asked meanwhile is answered afterwards |
 """
@@ -28,8 +28,9 @@ import pytest
 
 from bot import messages as msg
 from bot.config import Settings
-from tests.bot import test_telegram_e2e as e2e
-from tests.bot.test_telegram_e2e import (
+from fakebot import FakeBotAPI, parse_html
+
+from .harness import (
     ADMIN,
     GROUP,
     MEMBER,
@@ -41,19 +42,12 @@ from tests.bot.test_telegram_e2e import (
     ingest_articles,
     running_bot,
 )
-from tests.fakebot import FakeBotAPI, parse_html
-
-# The fixtures of test_telegram_e2e, found here by these names.
-_tokenizers = e2e._tokenizers
-_shared_tokenizer = e2e._shared_tokenizer
-template_db = e2e.template_db
-seeded_db = e2e.seeded_db
-fake = e2e.fake
-settings = e2e.settings
-tg = e2e.tg
 
 QUESTION = "象州县投入多少钱加强实体平台建设？"
+
+
 ANSWER = "680万元"
+
 
 MARKUP_ARTICLE = {
     "id": "markup-1",

@@ -20,14 +20,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from corpus.state import Subscription, Subscriptions
+from corpus.botstate import Subscription
 
-from . import messages as msg
-from .render import digest_messages
-from .service import DigestCache, NewsService
+from .. import messages as msg
+from ..render.telegram import digest_messages
+from ..service import DigestCache, NewsService, iso
+from .keyboards import article_buttons
 
 __all__ = ["BroadcastReport", "Broadcaster", "run_key"]
 
@@ -62,20 +63,19 @@ class Broadcaster:
         *,
         per_second: float,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.service = service
         self.send = send
         self.interval = 1.0 / per_second
         self.sleep = sleep
-        self.now = now
-        self.subscriptions = Subscriptions(service.store)
+        self.now = service.now  # the service's clock: what "today" and every recorded time come from
+        self.subscriptions = service.subscriptions
 
     async def run(self, at: str) -> BroadcastReport:
         """Plan the digests due at ``at`` today (local time) for every active subscription, then send."""
         local = self.now().astimezone(self.service.settings.tz)
         due = self.subscriptions.active(at)
-        self.subscriptions.plan(run_key(local, at), [s.id for s in due], _iso(self.now()))
+        self.subscriptions.plan(run_key(local, at), [s.id for s in due], iso(self.now()))
         return await self.resume()
 
     async def resume(self) -> BroadcastReport:
@@ -99,7 +99,7 @@ class Broadcaster:
         cache: DigestCache,
     ) -> None:
         digest, covered = self.service.digest_for(sub, self.now(), cache)
-        now = _iso(self.now())
+        now = iso(self.now())
         if digest.empty:
             self.subscriptions.finish(sub.id, key, "empty", [], now)  # nothing new: send nothing
             report.empty += 1
@@ -119,15 +119,15 @@ class Broadcaster:
                 continue  # the same message again
             except Forbidden:
                 self.subscriptions.end(sub.id, "blocked")
-                self.subscriptions.finish(sub.id, key, "failed", [], _iso(self.now()))
+                self.subscriptions.finish(sub.id, key, "failed", [], iso(self.now()))
                 report.blocked += 1
                 log.info("subscription %s ended: chat %s blocked the bot or is gone", sub.id, sub.chat_id)
                 return
             except (TelegramError, OSError) as exc:
                 attempts += 1
-                self.subscriptions.attempt(sub.id, key, _iso(self.now()))
+                self.subscriptions.attempt(sub.id, key, iso(self.now()))
                 if attempts >= _MAX_ATTEMPTS or isinstance(exc, BadRequest):
-                    self.subscriptions.finish(sub.id, key, "failed", [], _iso(self.now()))
+                    self.subscriptions.finish(sub.id, key, "failed", [], iso(self.now()))
                     report.failed += 1
                     log.error(
                         "digest for subscription %s failed after %d attempts: %s", sub.id, attempts, exc
@@ -138,24 +138,12 @@ class Broadcaster:
             part += 1
             report.messages += 1
             if part < len(parts):
-                self.subscriptions.part_sent(sub.id, key, part, _iso(self.now()))
+                self.subscriptions.part_sent(sub.id, key, part, iso(self.now()))
             await self.sleep(self.interval)
-        self.subscriptions.finish(sub.id, key, "sent", covered, _iso(self.now()))
+        self.subscriptions.finish(sub.id, key, "sent", covered, iso(self.now()))
         report.sent += 1
         report.subscriptions.append(sub.id)
 
 
-def article_buttons(article_ids: list[int]) -> InlineKeyboardMarkup | None:
-    """Buttons that open the articles a digest message lists, five to a row."""
-    if not article_ids:
-        return None
-    buttons = [InlineKeyboardButton(f"#{a}", callback_data=f"a:{a}:0") for a in article_ids[:50]]
-    return InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])
-
-
 def _seconds(value: float | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")

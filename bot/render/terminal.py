@@ -1,0 +1,89 @@
+"""Plain text for a terminal (``newsbot ask``, ``show``, ``digest`` and ``chat``): answers with optional
+colour, whole articles and digests. Nothing is escaped: a terminal shows text as it is."""
+
+from __future__ import annotations
+
+from corpus import Article
+from retrieval.compose import Answer, Source
+from retrieval.digest import Digest
+
+from .. import messages as msg
+from .common import headline_of, not_found_text, short, source_parts
+
+__all__ = ["article_text", "digest_text", "render_terminal", "source_text"]
+
+_BOLD, _RESET = "\033[1;33m", "\033[0m"
+
+
+def source_text(source: Source) -> str:
+    """📰 date · headline · publication · page · paragraph · #id"""
+    return "📰 " + " · ".join(source_parts(source))
+
+
+def _coloured(quote: str, spans: tuple[tuple[int, int], ...]) -> str:
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        out += [quote[pos:start], _BOLD, quote[start:end], _RESET]
+        pos = end
+    out.append(quote[pos:])
+    return "".join(out)
+
+
+def render_terminal(answer: Answer, page: int = 0, *, color: bool = False) -> str:
+    """One page of an answer; highlights in bold yellow when ``color``."""
+    if not answer.answered:
+        return not_found_text(answer)
+    lines = [msg.ANSWER_HEADER.format(question=short(answer.question)), ""]
+    for passage in answer.page(page):
+        quote = _coloured(passage.quote, passage.highlights) if color else passage.quote
+        lines.append(f"  「{quote}」")
+        lines.append("  " + source_text(passage.source))
+        lines.append("")
+    if answer.pages > 1:
+        lines.append(msg.ANSWER_PAGE.format(page=page + 1, pages=answer.pages))
+    return "\n".join(lines).rstrip()
+
+
+def article_text(article: Article) -> str:
+    """A whole article: kicker, headline, subtitle, byline, where and when, then its paragraphs."""
+    lines = [
+        line
+        for line in (
+            article.kicker,
+            headline_of(article.headline, article.headline_derived),
+            article.subtitle,
+            article.byline,
+        )
+        if line
+    ]
+    page = msg.SOURCE_PAGE.format(page=article.page) if article.page else ""
+    lines.append(" · ".join(x for x in (article.day, article.source or "", page, article.url or "") if x))
+    lines.append("")
+    for p in article.paragraphs:
+        prefix = {"guide": f"【{article.guide_label or msg.GUIDE_LABEL}】", "subhead": "■ "}.get(p.kind, "")
+        lines += [f"{prefix}{p.text}", ""]
+    return "\n".join(lines).rstrip()
+
+
+def digest_text(digest: Digest, title: str) -> str:
+    """A digest: numbered topics, each with its articles' headlines and key sentences."""
+    lines = [title, ""]
+    for n, topic in enumerate(digest.topics, start=1):
+        if len(topic.articles) == 1 and topic.name == topic.articles[0].headline:  # a one-story topic
+            a = topic.articles[0]
+            lines.append(msg.DIGEST_TOPIC.format(n=n, name=topic.name) + f"  #{a.article_id}")
+            lines += [f"  {a.sentence}", ""] if a.sentence else [""]
+            continue
+        lines.append(msg.DIGEST_TOPIC.format(n=n, name=topic.name))
+        for a in topic.articles:
+            lines.append(f"  • {headline_of(a.headline, a.headline_derived)}  #{a.article_id}")
+            if a.sentence:
+                lines.append(f"    {a.sentence}")
+        if topic.size > len(topic.articles):
+            lines.append("  " + msg.DIGEST_MORE_ARTICLES.format(n=topic.size))
+        lines.append("")
+    if digest.other:
+        lines.append(msg.DIGEST_OTHER)
+        lines += [f"  • {headline_of(a.headline, a.headline_derived)}  #{a.article_id}" for a in digest.other]
+    return "\n".join(lines).rstrip()
