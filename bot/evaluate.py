@@ -14,6 +14,9 @@ Answer figures (unless retrieval only):
   (collection statistics unchanged), where refusing is right: share that still got an answer;
 - ``no_answer_refused``: questions listed with no answers and no positives (about things the archive
   lacks, or a period it does not reach): share refused, as is right;
+- ``short_shown``: of the answered questions with gold answers, the share given a one-line short answer;
+  ``short_right``: of those, the share whose short answer equals, contains or is contained in a gold
+  answer (compared without punctuation, quotes and spaces, in simplified characters);
 - ``right_date``: of the answered questions that name a time, the share whose first passage comes from
   an article dated in the question's period (publication lag included; undated articles not counted);
 - ``ask_ms_p50/p95``: parse + search + compose + render time per question.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -71,6 +75,8 @@ class _Row:
     answered: bool = False
     in_reply: bool = False
     right_date: bool | None = None
+    short_shown: bool = False
+    short_right: bool = False
     own_removed_answered: bool | None = None
     no_answer: bool = False
     ask_ms: float | None = None
@@ -226,6 +232,11 @@ def _evaluate_one(
     row["ask_ms"] = (time.perf_counter() - start) * 1000
     row.update(answerable=True, answered=answer.answered)
     row["in_reply"] = answer.answered and any(a in shown for a in q.answers)
+    if answer.short:
+        tokenizer = service.searcher.tokenizer
+        found = _comparable(answer.short, tokenizer.normalize)
+        golds = [_comparable(a, tokenizer.normalize) for a in q.answers]
+        row.update(short_shown=True, short_right=any(found and (found in g or g in found) for g in golds))
     if answer.answered and parsed.times:
         first = service.store.article(answer.passages[0].source.article_id, paragraphs=False)
         if first is not None and first.date:  # an undated article's day is when it was ingested
@@ -253,6 +264,12 @@ def _figures(rows: list[_Row], ks: tuple[int, ...]) -> dict[str, float]:
         removed = [r for r in answerable if r.own_removed_answered is not None]
         if removed:
             out["unanswerable_answered"] = sum(bool(r.own_removed_answered) for r in removed) / len(removed)
+        answered = [r for r in answerable if r.answered]
+        if answered:
+            out["short_shown"] = sum(r.short_shown for r in answered) / len(answered)
+            shown = [r for r in answered if r.short_shown]
+            if shown:
+                out["short_right"] = sum(r.short_right for r in shown) / len(shown)
         dated = [r for r in answerable if r.right_date is not None]
         if dated:
             out["right_date"] = sum(bool(r.right_date) for r in dated) / len(dated)
@@ -264,6 +281,13 @@ def _figures(rows: list[_Row], ks: tuple[int, ...]) -> dict[str, float]:
         out["no_answer_refused"] = sum(not r.answered for r in no_answer) / len(no_answer)
     out["questions"] = len(rows)
     return out
+
+
+_NOT_COMPARED = re.compile(r"[\s，,。、“”\"'《》「」『』()（）]")
+
+
+def _comparable(text: str, normalize: Callable[[str], str]) -> str:
+    return _NOT_COMPARED.sub("", normalize(text))
 
 
 def _percentiles(ms: list[float]) -> tuple[float, float]:

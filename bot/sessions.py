@@ -44,6 +44,8 @@ def decode(text: str) -> Answer | None:
 def _answer(data: dict[str, Any]) -> Answer:
     for derived in ("pages",):  # version 0 (the CLI's JSON) also held what the answer derives
         data.pop(derived, None)
+    if "short_answer" in data:  # the CLI's name for it
+        data["short"] = data.pop("short_answer") or ""
     archive = data.get("archive")
     return Answer(
         **{
@@ -65,5 +67,6 @@ def _passage(p: dict[str, Any]) -> Passage:
             "highlights": tuple((int(a), int(b)) for a, b in p["highlights"]),
             "source": Source(**{"paragraph_id": 0, **p["source"]}),
             "matched": tuple(p.get("matched", ())),
+            "answer_span": tuple(p["answer_span"]) if p.get("answer_span") else None,
         }
     )

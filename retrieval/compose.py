@@ -47,7 +47,7 @@ import math
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
@@ -58,6 +58,7 @@ from .hits import Hit, SearchResult
 from .lexicon import CLASSIFIERS, NUMBER, PERSON, PLACE, TIME
 from .question import CONTENT, Question
 from .sentences import split_sentences
+from .shortanswer import short_answer
 from .timeexpr import TimeSpan
 from .tokenize import STOPWORDS, Tokenizer
 
@@ -118,6 +119,7 @@ class ComposeOptions:
     time_weight: float = 1.0  # the times a question names, counted as one unit of average weight
     context_weight: float = 0.5  # how far the rest of the article lifts a window's coverage toward its own
     require_kind: bool = True  # a number for 多少 must be in the paragraph
+    short_answers: bool = True  # a one-line answer above the quotes when one span clearly answers
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +149,7 @@ class Passage:
     source: Source
     score: float
     matched: tuple[str, ...]
+    answer_span: tuple[int, int] | None = None  # the short answer, where it stands in ``quote``
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +167,7 @@ class Answer:
     period: str = ""  # the period the question names, as understood ("2023-04-29 至 2023-05-03")
     focus: tuple[str, ...] = ()  # the attribute the question asks about (股价), as understood
     archive: tuple[str, str] | None = None  # first and last day of the archive, for time refusals
+    short: str = ""  # the short answer (680万元), read from the first passage; "" when unsure
 
     @property
     def pages(self) -> int:
@@ -204,6 +208,7 @@ def compose_answer(
 
     def answer(reason: str | None, passages: Sequence[Passage] = (), coverage: float = 0.0,
                suggestions: tuple[str, ...] = ()) -> Answer:  # fmt: skip
+        passages, short = _with_short_answer(question, passages, tokenizer, options)
         return Answer(
             question=question.text,
             answered=reason is None,
@@ -216,6 +221,7 @@ def compose_answer(
             period="、".join(t.label() for t in question.dated),
             focus=question.focus,
             archive=archive,
+            short=short,
         )
 
     units = question_units(question, stats)
@@ -260,6 +266,20 @@ def compose_answer(
     term_weights = {t: stats.weight(t) for t in terms}
     chars = _question_chars(question, stats)
     return answer(None, _passages(relevant, units, chars, term_weights, tokenizer, kind, options), coverage)
+
+
+def _with_short_answer(
+    question: Question, passages: Sequence[Passage], tokenizer: Tokenizer, options: ComposeOptions
+) -> tuple[Sequence[Passage], str]:
+    """The passages, the first marked with the short answer it holds, and that answer ("" when none)."""
+    if not passages or not options.short_answers:
+        return passages, ""
+    first = passages[0]
+    found = short_answer(question, first.quote, tokenizer)
+    if found is None:
+        return passages, ""
+    marked = replace(first, answer_span=(found.start, found.end))
+    return (marked, *passages[1:]), found.text
 
 
 def relevant_hits(

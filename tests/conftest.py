@@ -12,6 +12,7 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.service import NewsService
 from corpus import Store, sample_paths
+from retrieval.tokenize import Tokenizer, default_userdict
 
 DATA = Path(__file__).resolve().parent / "data"
 CMRC = DATA / "cmrc2018"  # an excerpt of cmrc2018-train (CC BY-SA 4.0, see its README)
@@ -73,6 +74,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("TELEGRAM_", "NEWSBOT_")):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def tok() -> Tokenizer:
+    """One tokenizer for the tests that need one (loading jieba's dictionaries takes half a second)."""
+    return Tokenizer(default_userdict())
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import unicodedata
 
-from retrieval.compose import EMPTY, FOCUS_MISSING, OUT_OF_RANGE, WRONG_TIME, Answer, Source
+from retrieval.compose import EMPTY, FOCUS_MISSING, OUT_OF_RANGE, WRONG_TIME, Answer, Passage, Source
 
 from .. import messages as msg
 
-__all__ = ["headline_of", "not_found_text", "safe_cut", "short", "source_parts"]
+__all__ = ["ANSWER", "TERM", "headline_of", "marks", "not_found_text", "safe_cut", "short", "source_parts"]
+
+TERM, ANSWER = "term", "answer"  # what a marked stretch of a quote is: the question's words, or the answer
 
 
 def headline_of(headline: str, derived: bool = False) -> str:
@@ -21,6 +23,24 @@ def headline_of(headline: str, derived: bool = False) -> str:
     if not headline:
         return msg.NO_TITLE
     return msg.DERIVED_TITLE.format(headline=headline) if derived else headline
+
+
+def marks(passage: Passage) -> list[tuple[int, int, str]]:
+    """The stretches of a quote to mark, in order and not overlapping: the short answer (``ANSWER``), and
+    the question's words (``TERM``) outside it."""
+    answer = passage.answer_span
+    out: list[tuple[int, int, str]] = []
+    for start, end in passage.highlights:
+        if answer and start < answer[1] and answer[0] < end:  # keep what lies outside the answer
+            if start < answer[0]:
+                out.append((start, answer[0], TERM))
+            if answer[1] < end:
+                out.append((answer[1], end, TERM))
+        else:
+            out.append((start, end, TERM))
+    if answer:
+        out.append((answer[0], answer[1], ANSWER))
+    return sorted(out)
 
 
 def source_parts(source: Source) -> list[str]:

@@ -1,6 +1,7 @@
 """Telegram HTML: answers, whole articles and digests, escaped, within Telegram's limits.
 
-Every piece of text is escaped; highlights are ``<b>``, quotes ``<blockquote>``; no message exceeds 4096
+Every piece of text is escaped; the short answer is ``<b><u>`` in its quote and on a line of its own above
+the quotes, the question's words ``<b>``, quotes ``<blockquote>``; no message exceeds 4096
 characters (as Telegram counts them, in UTF-16 code units): whole passages are dropped from the end first,
 and a single passage too long for a message is cut at a sentence end (or, failing that, between characters
 that are not part of one emoji or one combining sequence), never inside a tag or an entity.
@@ -19,7 +20,7 @@ from retrieval.compose import Answer, Passage, Source
 from retrieval.digest import Digest, DigestArticle
 
 from .. import messages as msg
-from .common import headline_of, not_found_text, safe_cut, short, source_parts
+from .common import ANSWER, TERM, headline_of, marks, not_found_text, safe_cut, short, source_parts
 
 __all__ = [
     "TELEGRAM_LIMIT",
@@ -51,15 +52,16 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def marked_html(quote: str, spans: tuple[tuple[int, int], ...]) -> str:
-    """The quote escaped, its highlights in ``<b>``."""
+def marked_html(passage: Passage) -> str:
+    """The quote escaped, the question's words in ``<b>``, the short answer in ``<b><u>``."""
+    tags = {TERM: ("<b>", "</b>"), ANSWER: ("<b><u>", "</u></b>")}
     out: list[str] = []
     pos = 0
-    for start, end in spans:
-        out.append(_esc(quote[pos:start]))
-        out.append("<b>" + _esc(quote[start:end]) + "</b>")
+    for start, end, what in marks(passage):
+        open_, close = tags[what]
+        out += [_esc(passage.quote[pos:start]), open_, _esc(passage.quote[start:end]), close]
         pos = end
-    out.append(_esc(quote[pos:]))
+    out.append(_esc(passage.quote[pos:]))
     return "".join(out)
 
 
@@ -75,7 +77,7 @@ def source_line(source: Source) -> str:
 
 
 def _telegram_passage(p: Passage) -> str:
-    return f"<blockquote>{marked_html(p.quote, p.highlights)}</blockquote>\n{source_line(p.source)}"
+    return f"<blockquote>{marked_html(p)}</blockquote>\n{source_line(p.source)}"
 
 
 def render_telegram(answer: Answer, page: int = 0, limit: int = TELEGRAM_LIMIT) -> str:
@@ -83,6 +85,8 @@ def render_telegram(answer: Answer, page: int = 0, limit: int = TELEGRAM_LIMIT) 
     if not answer.answered:
         return _esc(not_found_text(answer))[:limit]
     header = _esc(msg.ANSWER_HEADER.format(question=short(answer.question)))
+    if answer.short and page == 0:
+        header += "\n" + msg.SHORT_ANSWER.format(answer=f"<b>{_esc(answer.short)}</b>")
     footer = msg.ANSWER_PAGE.format(page=page + 1, pages=answer.pages) if answer.pages > 1 else ""
     blocks: list[str] = []
     for passage in answer.page(page):
@@ -111,7 +115,8 @@ def _shortened(p: Passage, room: int) -> Passage:
         cut = safe_cut(p.quote, fits)
     quote = p.quote[:cut].rstrip("…") + "…"
     spans = tuple((s, min(e, cut)) for s, e in p.highlights if s < cut)
-    return dataclasses.replace(p, quote=quote, highlights=spans)
+    answer = p.answer_span if p.answer_span and p.answer_span[1] <= cut else None
+    return dataclasses.replace(p, quote=quote, highlights=spans, answer_span=answer)
 
 
 def article_pages(article: Article, limit: int = TELEGRAM_LIMIT) -> list[str]:

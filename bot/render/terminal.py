@@ -4,15 +4,16 @@ colour, whole articles and digests. Nothing is escaped: a terminal shows text as
 from __future__ import annotations
 
 from corpus import Article
-from retrieval.compose import Answer, Source
+from retrieval.compose import Answer, Passage, Source
 from retrieval.digest import Digest
 
 from .. import messages as msg
-from .common import headline_of, not_found_text, short, source_parts
+from .common import ANSWER, TERM, headline_of, marks, not_found_text, short, source_parts
 
 __all__ = ["article_text", "digest_text", "render_terminal", "source_text"]
 
-_BOLD, _RESET = "\033[1;33m", "\033[0m"
+_COLOURS = {TERM: "\033[1;33m", ANSWER: "\033[1;4;32m"}  # the question's words bold yellow, the answer green
+_RESET = "\033[0m"
 
 
 def source_text(source: Source) -> str:
@@ -20,23 +21,26 @@ def source_text(source: Source) -> str:
     return "📰 " + " · ".join(source_parts(source))
 
 
-def _coloured(quote: str, spans: tuple[tuple[int, int], ...]) -> str:
+def _coloured(passage: Passage) -> str:
     out: list[str] = []
     pos = 0
-    for start, end in spans:
-        out += [quote[pos:start], _BOLD, quote[start:end], _RESET]
+    for start, end, what in marks(passage):
+        out += [passage.quote[pos:start], _COLOURS[what], passage.quote[start:end], _RESET]
         pos = end
-    out.append(quote[pos:])
+    out.append(passage.quote[pos:])
     return "".join(out)
 
 
 def render_terminal(answer: Answer, page: int = 0, *, color: bool = False) -> str:
-    """One page of an answer; highlights in bold yellow when ``color``."""
+    """One page of an answer, the short answer first; highlights in colour when ``color``."""
     if not answer.answered:
         return not_found_text(answer)
-    lines = [msg.ANSWER_HEADER.format(question=short(answer.question)), ""]
+    lines = [msg.ANSWER_HEADER.format(question=short(answer.question))]
+    if answer.short and page == 0:
+        lines.append(msg.SHORT_ANSWER.format(answer=answer.short))
+    lines.append("")
     for passage in answer.page(page):
-        quote = _coloured(passage.quote, passage.highlights) if color else passage.quote
+        quote = _coloured(passage) if color else passage.quote
         lines.append(f"  「{quote}」")
         lines.append("  " + source_text(passage.source))
         lines.append("")

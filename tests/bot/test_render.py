@@ -14,7 +14,7 @@ from bot.render.terminal import article_text, render_terminal
 from corpus import Article, Paragraph
 from retrieval.compose import Answer, Passage, Source
 
-ALLOWED = re.compile(r"</?(b|i|a|blockquote)( href=\"[^\"]*\")?>")
+ALLOWED = re.compile(r"</?(b|i|u|a|blockquote)( href=\"[^\"]*\")?>")
 
 
 def source(**kw: object) -> Source:
@@ -223,3 +223,32 @@ def test_one_article_renderer_per_target_shows_the_same_article() -> None:
     assert "【导读】导读的话" in text and "■ 小标题" in text and "正文<第一段>。" in text
     html_text = strip_tags("".join(article_pages(untitled)))
     assert "（无标题）" in html_text and "导读：导读的话" in html_text and "正文<第一段>。" in html_text
+
+
+def test_the_short_answer_comes_first_and_is_underlined_in_its_quote() -> None:
+    quote = "象州县投入680万元加强实体平台建设"
+    at = quote.index("680万元")
+    passage = Passage(
+        quote=quote,
+        highlights=((0, 3), (at - 2, at + 5)),  # 象州县, and 投入680万元 overlapping the answer
+        source=source(),
+        score=1.0,
+        matched=(),
+        answer_span=(at, at + 5),
+    )
+    a = Answer(question="象州县投入多少钱？", answered=True, passages=(passage,), per_page=3, short="680万元")
+    html = render_telegram(a)
+    assert_valid_html(html)
+    assert strip_tags(html).splitlines()[1] == "答：680万元"
+    assert "<b>象州县</b><b>投入</b><b><u>680万元</u></b>加强" in html
+    text = render_terminal(a)
+    assert text.splitlines()[1] == "答：680万元"
+    assert "\033[1;4;32m680万元\033[0m" in render_terminal(a, color=True)
+    data = answer_json(a)
+    assert data["short_answer"] == "680万元" and data["passages"][0]["answer_span"] == [at, at + 5]
+    assert sessions.decode(sessions.encode(a)) == a
+
+
+def test_no_short_answer_line_when_there_is_none() -> None:
+    a = answer("投入680万元加强建设")
+    assert "答：" not in strip_tags(render_telegram(a)) and "答：" not in render_terminal(a)

@@ -12,15 +12,10 @@ import rank_bm25
 
 from corpus import parse_page
 from retrieval.bm25 import BM25Index, BM25Params, build_segment
-from retrieval.tokenize import Tokenizer, default_userdict
+from retrieval.tokenize import Tokenizer
 from tests.conftest import CMRC, SAMPLE_PAGE, SEEDS
 
 REFERENCE = {"okapi": rank_bm25.BM25Okapi, "l": rank_bm25.BM25L, "plus": rank_bm25.BM25Plus}
-
-
-@pytest.fixture(scope="module")
-def tok() -> Tokenizer:
-    return Tokenizer(default_userdict())
 
 
 def _sample(tok: Tokenizer) -> tuple[list[list[str]], list[list[str]]]:

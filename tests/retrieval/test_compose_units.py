@@ -15,7 +15,7 @@ from corpus import Store, ingest_paths
 from retrieval.compose import ComposeOptions, question_units
 from retrieval.question import parse_question
 from retrieval.sentences import split_sentences
-from retrieval.tokenize import Tokenizer, default_userdict
+from retrieval.tokenize import Tokenizer
 from tests.conftest import NOW, SAMPLE_PAGE, SMALL_CORPUS
 
 FAN = {
@@ -61,11 +61,6 @@ class Stats:
 
     def weight(self, term: str) -> float:
         return math.log((self._n + 1) / (self.df(term) + 0.5))
-
-
-@pytest.fixture(scope="module")
-def tok() -> Tokenizer:
-    return Tokenizer(default_userdict())
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,8 @@ from corpus import Store, ingest_file, ingest_paths
 from retrieval.index import IndexManager
 from retrieval.question import parse_question
 from retrieval.search import Filters, Searcher, SearchResult
-from retrieval.tokenize import Tokenizer, default_userdict
+from retrieval.tokenize import Tokenizer
 from tests.conftest import NOW, SAMPLE_PAGE, SMALL_CORPUS
-
-
-@pytest.fixture(scope="module")
-def tok() -> Tokenizer:
-    return Tokenizer(default_userdict())
 
 
 def index_dir(store: Store) -> Path:

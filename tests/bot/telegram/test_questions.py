@@ -61,6 +61,15 @@ async def test_seed_questions_are_answered_with_quote_and_headline(tg: Harness) 
             assert reply.reply_markup is None
 
 
+async def test_the_short_answer_comes_first_and_is_marked_in_the_quote(tg: Harness) -> None:
+    reply = await tg.say(USER, "象州县投入多少钱加强实体平台建设？")
+    text = assert_html_message(reply)
+    assert text.splitlines()[1] == msg.SHORT_ANSWER.format(answer="680万元")
+    assert "<b><u>680万元</u></b>" in (reply.text or "")  # underlined where it stands in the quote
+    unsure = await tg.say(USER, "天津市总工会和哪个部门建立了协同贯通工作机制?")  # quoted, no one-line answer
+    assert "答：" not in assert_html_message(unsure)
+
+
 async def test_a_button_under_a_deleted_message_sends_the_page_anew(tg: Harness) -> None:
     tg.expect_errors = True  # the refused edit is expected; nothing else may fail
     first = await tg.say(USER, TWO_PAGE_QUESTION)
