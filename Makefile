@@ -45,7 +45,7 @@ eval: $(STAMP)
 	@if [ -f $(NEWS)/articles.jsonl.gz ] && [ -f $(NEWS)/dev-questions.jsonl ]; then \
 	  echo "== news dev set (archive in data/news.db)"; \
 	  $(BIN)/newsbot --db data/news.db ingest $(NEWS)/articles.jsonl.gz >/dev/null; \
-	  $(BIN)/newsbot --db data/news.db eval --queries $(NEWS)/dev-questions.jsonl; \
+	  $(BIN)/newsbot --db data/news.db eval --queries $(NEWS)/dev-questions.jsonl --follow-ups; \
 	else echo "make eval: $(NEWS)/articles.jsonl.gz and dev-questions.jsonl are missing: news figures skipped"; fi
 
 clean:

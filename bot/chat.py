@@ -58,7 +58,7 @@ def run_chat(
                 say(msg.CHAT_UNKNOWN_COMMAND.format(command=command))
             continue
         try:
-            last, page = service.ask(text, now=now), 0
+            last, page = service.ask(text, now=now, after=last), 0  # 那去年呢？ follows the last answer
         except QuestionTooLong as exc:
             say(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
             continue

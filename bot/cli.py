@@ -20,7 +20,7 @@ from retrieval.search import Filters
 from . import messages as msg
 from .chat import run_chat
 from .config import ConfigError, Settings, load_settings
-from .evaluate import EvalInputError, evaluate, load_queries
+from .evaluate import EvalInputError, evaluate, evaluate_follow_ups, load_queries
 from .render.common import headline_of
 from .render.json import answer_json, article_json, digest_json
 from .render.telegram import render_telegram
@@ -159,6 +159,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Recall@k and MRR of BM25 alone, without the second stage (answers always use the bot's ranking)",
     )
+    p.add_argument(
+        "--follow-ups",
+        action="store_true",
+        help="also two-turn conversations made from the questions (那{year}呢？ after another year; another "
+        "question first)",
+    )
     _now_option(p, "rows without asked_at are asked on this day")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -171,6 +177,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?", help="the question (omit with --batch)")
     p.add_argument("-n", type=int, help="passages per page (default 3)")
     p.add_argument("--page", type=int, default=1, help="which page of passages (default 1)")
+    p.add_argument(
+        "--after",
+        metavar="QUESTION",
+        help="the question this one follows up (那去年呢？ 他是哪里人？ are completed from its answer)",
+    )
     p.add_argument(
         "--batch",
         type=Path,
@@ -410,14 +421,22 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 second_stage=not args.bm25_only,
             )
             progress.close()
+            follow_ups = evaluate_follow_ups(service, queries, now=args.now) if args.follow_ups else {}
     if args.json:
-        print_json({**result.as_dict(), "slices": {g: _rounded(f) for g, f in result.groups.items()}})
+        slices = {g: _rounded(f) for g, f in result.groups.items()}
+        print_json(
+            {**result.as_dict(), "slices": slices, **({"follow_ups": follow_ups} if follow_ups else {})}
+        )
         return 0
     for key, value in result.as_dict().items():
         print(f"{key:>16}: {value}")
     if result.groups:
         print()
         print(_slice_table(result.groups))
+    if follow_ups:
+        print()
+        for key, value in follow_ups.items():
+            print(f"{key:>40}: {value}")
     return 0
 
 
@@ -449,7 +468,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if args.batch:
             return _ask_batch(service, args.batch, args.now)
         try:
-            answer = service.ask(args.question, now=args.now)
+            after = service.ask(args.after, now=args.now) if args.after else None
+            answer = service.ask(args.question, now=args.now, after=after)
         except QuestionTooLong as exc:
             print(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
             return 1

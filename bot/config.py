@@ -60,6 +60,7 @@ class Settings:
     rate_limit_per_minute: int = 20
     max_upload_bytes: int = 20 * 1024 * 1024
     session_ttl_hours: int = 72
+    follow_up_minutes: int = 10  # a private message this soon after an answer may follow up on it (0: off)
     query_log_days: int = 90
     telegram_rate_limit: bool = (
         True  # PTB's AIORateLimiter for Telegram's flood limits (off only in load tests)
@@ -144,6 +145,7 @@ _INTS = {
     "rate_limit_per_minute": (1, 10000),
     "max_upload_bytes": (1024, 2**31),
     "session_ttl_hours": (1, 24 * 365),
+    "follow_up_minutes": (0, 24 * 60),
     "query_log_days": (0, 3650),
     "webhook_port": (1, 65535),
     "max_subscriptions_per_chat": (1, 100),

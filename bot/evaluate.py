@@ -43,7 +43,7 @@ from retrieval.compose import ComposeOptions
 from .render.telegram import render_telegram, strip_tags
 from .service import NewsService
 
-__all__ = ["EvalQuery", "EvalReport", "evaluate", "load_queries"]
+__all__ = ["EvalQuery", "EvalReport", "evaluate", "evaluate_follow_ups", "load_queries"]
 
 ABSOLUTE, RELATIVE, NO_TIME, TRADITIONAL = "absolute time", "relative time", "no time", "traditional"
 HALVES = ("half A (odd rows)", "half B (even rows)")
@@ -247,6 +247,73 @@ def _evaluate_one(
             q.question, now=asked, options=options, exclude_articles=own
         ).answered
     return _Row(**row)
+
+
+_YEAR = re.compile(r"(20\d\d)年")
+
+
+def evaluate_follow_ups(
+    service: NewsService, queries: Iterable[EvalQuery], *, now: dt.date | None = None
+) -> dict[str, float]:
+    """Two-turn conversations made from the question set, each second turn judged like a question.
+
+    - time: the question asked first about another year (its year moved by one), then 那{year}年呢？ —
+      understood (the question's own year back in place), and the gold answer in the reply, beside the
+      same figure for the question asked in full;
+    - new: another question first, then the question itself — left alone (not taken as a follow-up), and
+      its answer unchanged.
+    """
+    tokenizer = service.searcher.tokenizer
+    counts: dict[str, float] = {}
+    previous: EvalQuery | None = None
+
+    def add(key: str, value: bool) -> None:
+        counts[key] = counts.get(key, 0) + value
+
+    for q in queries:
+        asked = q.asked_at or now or service.today()
+        if not q.answers:
+            continue
+        alone = service.ask(q.question, now=asked)
+        in_alone = alone.answered and any(a in strip_tags(render_telegram(alone)) for a in q.answers)
+        year = _YEAR.search(tokenizer.normalize(q.question))
+        if year:
+            other = int(year.group(1)) - 1 if int(year.group(1)) > 2022 else int(year.group(1)) + 1
+            moved = tokenizer.normalize(q.question).replace(year.group(0), f"{other}年", 1)
+            second = service.ask(f"那{year.group(0)}呢？", now=asked, after=service.ask(moved, now=asked))
+            add("time: conversations", True)
+            add(
+                "time: understood",
+                year.group(0) in second.understood and f"{other}年" not in second.understood,
+            )
+            add(
+                "time: answer_in_reply",
+                second.answered and any(a in strip_tags(render_telegram(second)) for a in q.answers),
+            )
+            add("time: asked in full, answer_in_reply", in_alone)
+        if previous is not None:
+            second = service.ask(q.question, now=asked, after=service.ask(previous.question, now=asked))
+            add("new: conversations", True)
+            add("new: left alone", not second.understood)
+            add(
+                "new: answer_in_reply",
+                second.answered and any(a in strip_tags(render_telegram(second)) for a in q.answers),
+            )
+            add("new: asked alone, answer_in_reply", in_alone)
+        previous = q
+    out: dict[str, float] = {}
+    for kind in ("time", "new"):
+        n = counts.get(f"{kind}: conversations", 0)
+        if n:
+            out[f"{kind}: conversations"] = n
+            out.update(
+                {
+                    k: round(v / n, 4)
+                    for k, v in counts.items()
+                    if k.startswith(kind) and "conversations" not in k
+                }
+            )
+    return out
 
 
 def _figures(rows: list[_Row], ks: tuple[int, ...]) -> dict[str, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 # --- answers -----------------------------------------------------------------------------------------
 ANSWER_HEADER = "关于「{question}」，找到这些内容："
 SHORT_ANSWER = "答：{answer}"  # the one-line answer above the quotes
+UNDERSTOOD = "（接着上一个问题，按「{question}」理解）"  # a follow-up, completed
 ANSWER_PAGE = "第 {page}/{pages} 页"
 SOURCE_PARAGRAPH = "第{n}段"
 SOURCE_PAGE = "第{page}版"

@@ -8,6 +8,7 @@ so tests share one).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -21,6 +22,7 @@ from corpus.botstate import BotState, Subscription, Subscriptions
 from retrieval.bm25 import BM25Params
 from retrieval.compose import Answer, ComposeOptions, compose_answer, relevant_hits
 from retrieval.digest import Digest, build_digest
+from retrieval.followup import FollowUp, follow_up
 from retrieval.index import day_number
 from retrieval.question import Question, parse_question
 from retrieval.search import Filters, Searcher
@@ -168,16 +170,29 @@ class NewsService:
         question: str,
         *,
         now: dt.date | None = None,
+        after: Answer | None = None,
         exclude_articles: frozenset[int] = frozenset(),
         options: ComposeOptions | None = None,
     ) -> Answer:
         """Answer a question with quoted passages, or say plainly that nothing relevant was found.
 
-        ``now`` is the day it is asked on (default: today); ``options`` replace the composer's settings.
+        ``now`` is the day it is asked on (default: today); ``after``, the answer it follows (那去年呢？
+        and 他是哪里人？ are completed from it: ``Answer.understood`` says how); ``options`` replace the
+        composer's settings.
 
         Raises:
             QuestionTooLong: the question is longer than ``max_question_chars``.
         """
+        if after is not None:
+            followed = self.follow_up(question, after, now)
+            if followed is not None:
+                excluded = exclude_articles | (
+                    frozenset(p.source.article_id for p in after.page(0)) if followed.more else frozenset()
+                )
+                answer = self.ask(followed.text, now=now, exclude_articles=excluded, options=options)
+                return dataclasses.replace(
+                    answer, question=clean_text(question).strip(), understood=followed.text
+                )
         parsed = self.parse(question, now)
         filters = Filters(exclude_articles=exclude_articles)
         result = self.searcher.search(parsed, k=_HITS, filters=filters)
@@ -189,6 +204,15 @@ class NewsService:
             options or self.options,
             archive=self.archive_range(),
         )
+
+    def follow_up(self, question: str, after: Answer, now: dt.date | None = None) -> FollowUp | None:
+        """``question`` completed from the answer it follows, or None when it stands alone."""
+        day = now or self.today()
+        previous = self.parse(after.understood or after.question, day)
+        quoted = after.page(0)
+        texts = self.store.article_texts([p.source.article_id for p in quoted])
+        context = "\n".join([*(p.quote for p in quoted), *texts.values()])
+        return follow_up(question, previous, self.searcher.tokenizer, day, short=after.short, context=context)
 
     def archive_range(self) -> tuple[str, str] | None:
         """First and last day of the dated articles (None when none is dated), cached per index snapshot."""

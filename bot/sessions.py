@@ -46,6 +46,8 @@ def _answer(data: dict[str, Any]) -> Answer:
         data.pop(derived, None)
     if "short_answer" in data:  # the CLI's name for it
         data["short"] = data.pop("short_answer") or ""
+    if data.get("understood") is None:
+        data.pop("understood", None)
     archive = data.get("archive")
     return Answer(
         **{

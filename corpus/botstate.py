@@ -85,6 +85,19 @@ class BotState:
             else None
         )
 
+    def latest_session(self, chat_id: int, since: str) -> Session | None:
+        """The chat's newest answer session created at ``since`` or later."""
+        row = self.conn.execute(
+            "SELECT token, chat_id, query_id, answer, created_at FROM answer_sessions "
+            "WHERE created_at >= ? AND chat_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (since, chat_id),
+        ).fetchone()
+        return (
+            Session(token=row[0], chat_id=row[1], query_id=row[2], answer=row[3], created_at=row[4])
+            if row
+            else None
+        )
+
     def prune(self, sessions_before: str, log_before: str | None) -> tuple[int, int]:
         """Delete sessions created before ``sessions_before`` and log rows before ``log_before``."""
         with _write(self.store) as conn:

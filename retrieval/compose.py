@@ -168,6 +168,7 @@ class Answer:
     focus: tuple[str, ...] = ()  # the attribute the question asks about (股价), as understood
     archive: tuple[str, str] | None = None  # first and last day of the archive, for time refusals
     short: str = ""  # the short answer (680万元), read from the first passage; "" when unsure
+    understood: str = ""  # a follow-up question as understood in full (那去年呢 → 去年五一…); "" otherwise
 
     @property
     def pages(self) -> int:

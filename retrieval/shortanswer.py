@@ -68,6 +68,8 @@ _DAY_ASKED = re.compile(r"哪一?天|哪几天|几月几[日号]|几号|哪一?�
 _CLAUSES = re.compile(f"(?<=[{SENTENCE_END}{CLAUSE_END}])")
 _PERSON_TAGS = ("nr",)
 _ASPECT = set("得着了地过")
+_NOT_A_NAME = ("v", "p", "u", "c", "d", "m", "q", "x", "y", "r")
+_CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 _NAME_ASKED = re.compile(r"^(?:叫什么(?:名字)?|是谁|叫啥|名叫什么|起了什么名字)")
 _PERSON_ROLES = frozenset(
     [
@@ -303,9 +305,9 @@ def _choose(
     """The one candidate, or the one whose surroundings hold clearly more of the question's words (each
     counted by its length, less the farther it stands, within the candidate's clause and the ones beside)."""
     found = sorted(set(found))
-    if len(found) == 1:
-        return found[0]
     scored = sorted(((_closeness(text, f, anchors), f) for f in found), reverse=True)
+    if len({text[s:e] for s, e in found}) == 1:  # one candidate, maybe said twice: where it is closest
+        return scored[0][1]
     (best, span), (second, _) = scored[0], scored[1]
     return span if best >= _MIN_CLOSENESS and best >= margin * second else None
 
@@ -385,17 +387,40 @@ def _dates(text: str, asked: str) -> list[tuple[int, int]]:
 
 
 def _tagged(text: str, asked: str, tokenizer: Tokenizer, tags: tuple[str, ...]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+    """Words of the given tags, two characters or more, that the question does not hold; names jieba
+    splits are joined (浙江 丽水 → 浙江丽水; a surname 李 with 明远 → 李明远)."""
+    words: list[tuple[int, int, str]] = []
     pos = 0
     for word, tag in tokenizer.tag_names(text):
         at = text.find(word, pos)
-        if at < 0:
+        if at >= 0:
+            pos = at + len(word)
+            words.append((at, pos, tag))
+    spans: list[tuple[int, int]] = []
+    k = 0
+    while k < len(words):
+        at, end, tag = words[k]
+        k += 1
+        if not tag.startswith(tags):
             continue
-        pos = at + len(word)
-        if tag.startswith(tags) and len(word) >= 2 and word not in asked:
-            end = at + len(word)
-            if tag.startswith("nr") and len(word) == 3 and text[end : end + 1] in _ASPECT:
-                end -= 1  # 王青急得上火: the name's last character is the verb the particle follows
+        if tag.startswith("nr") and end - at == 1 and k < len(words):  # a surname on its own
+            nxt = words[k]
+            if (
+                nxt[1] - nxt[0] <= 2
+                and not nxt[2].startswith(_NOT_A_NAME)
+                and _CJK_ONLY.fullmatch(text[nxt[0] : nxt[1]])
+            ):
+                end, k = nxt[1], k + 1
+        while (
+            k < len(words)
+            and words[k][0] == end
+            and words[k][2].startswith(tags)
+            and not tags[0].startswith("nr")
+        ):
+            end, k = words[k][1], k + 1  # places next to each other are one place
+        if tag.startswith("nr") and end - at == 3 and text[end : end + 1] in _ASPECT:
+            end -= 1  # 王青急得上火: the name's last character is the verb the particle follows
+        if end - at >= 2 and text[at:end] not in asked:
             spans.append((at, end))
     return spans
 

@@ -99,6 +99,8 @@ def not_found_text(answer: Answer) -> str:
         suggest = msg.NOT_FOUND_RELATED
     else:
         lines = [msg.NOT_FOUND.format(question=question)]
+    if answer.understood:
+        lines.insert(1, msg.UNDERSTOOD.format(question=short(answer.understood)))
     if answer.suggestions:
         lines.append(suggest + "、".join(f"「{s}」" for s in answer.suggestions))
     lines.append(msg.NOT_FOUND_HINT)

@@ -32,6 +32,7 @@ def answer_json(answer: Answer, page: int | None = None) -> dict[str, Any]:
         "focus": list(answer.focus),
         "archive": list(answer.archive) if answer.archive else None,
         "short_answer": answer.short or None,
+        "understood": answer.understood or None,
         "coverage": round(answer.coverage, 4),
         "terms": list(answer.terms),
         "pages": answer.pages,

@@ -85,6 +85,8 @@ def render_telegram(answer: Answer, page: int = 0, limit: int = TELEGRAM_LIMIT) 
     if not answer.answered:
         return _esc(not_found_text(answer))[:limit]
     header = _esc(msg.ANSWER_HEADER.format(question=short(answer.question)))
+    if answer.understood:
+        header += "\n" + _esc(msg.UNDERSTOOD.format(question=short(answer.understood)))
     if answer.short and page == 0:
         header += "\n" + msg.SHORT_ANSWER.format(answer=f"<b>{_esc(answer.short)}</b>")
     footer = msg.ANSWER_PAGE.format(page=page + 1, pages=answer.pages) if answer.pages > 1 else ""

@@ -36,6 +36,8 @@ def render_terminal(answer: Answer, page: int = 0, *, color: bool = False) -> st
     if not answer.answered:
         return not_found_text(answer)
     lines = [msg.ANSWER_HEADER.format(question=short(answer.question))]
+    if answer.understood:
+        lines.append(msg.UNDERSTOOD.format(question=short(answer.understood)))
     if answer.short and page == 0:
         lines.append(msg.SHORT_ANSWER.format(answer=answer.short))
     lines.append("")

@@ -8,12 +8,13 @@ log keeps the question, the kind of chat and the answer's fate, never who asked.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import html
 import time
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import MessageEntityType
+from telegram.constants import ChatType, MessageEntityType
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -32,7 +33,7 @@ from ..render.telegram import render_telegram
 from ..service import QuestionTooLong, clean_text, iso
 from .callbacks import AnswerPage, Example, Feedback
 from .keyboards import answer_keyboard, examples_keyboard
-from .runtime import edit, expired, pressed, runtime_of
+from .runtime import BotRuntime, edit, expired, pressed, runtime_of
 
 __all__ = ["answer_question", "handlers"]
 
@@ -52,8 +53,13 @@ def handlers(only_new: filters.BaseFilter) -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    """Answer ``question`` in the chat of ``update``: rate limit, length check, compose, reply with buttons."""
+async def answer_question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, *, follows: bool = True
+) -> None:
+    """Answer ``question`` in the chat of ``update``: rate limit, length check, compose, reply with buttons.
+
+    With ``follows``, a question that leans on the answer it replies to (or, in a private chat, on the
+    chat's last answer of the past ``follow_up_minutes``) is completed from it: 那去年呢？ 他是哪里人？"""
     runtime = runtime_of(context)
     question = clean_text(question)
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
@@ -62,10 +68,11 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     if user is not None and not runtime.limiter.allow(user.id, runtime.monotonic()):
         await message.reply_text(msg.RATE_LIMITED.format(limit=runtime.settings.rate_limit_per_minute))
         return
+    after = _previous_answer(runtime, message, private=chat.type == ChatType.PRIVATE) if follows else None
 
     def ask() -> tuple[Answer, float]:  # timed in its thread: the bot's own time, not the queue's
         started = time.perf_counter()
-        answer = runtime.service.ask(question)
+        answer = runtime.service.ask(question, after=after)
         return answer, (time.perf_counter() - started) * 1000
 
     try:
@@ -78,6 +85,27 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     query_id = runtime.state.log_question(now, question.strip(), chat.type, answer.answered, latency)
     token = runtime.state.save_session(chat.id, query_id, sessions.encode(answer), now)
     await message.reply_text(render_telegram(answer, 0), reply_markup=answer_keyboard(answer, token, 0))
+
+
+def _previous_answer(runtime: BotRuntime, message: Message, *, private: bool) -> Answer | None:
+    """The answer a question may follow up: the bot's answer it replies to (its buttons name the session),
+    else in a private chat the chat's last answer of the past few minutes."""
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
+        markup = replied.reply_markup
+        data = [b.callback_data for row in (markup.inline_keyboard if markup else ()) for b in row]
+        token = next((f.token for d in data if isinstance(d, str) and (f := Feedback.parse(d))), None)
+        session = runtime.state.session(token) if token else None
+        if session is not None and session.chat_id == message.chat.id:
+            return sessions.decode(session.answer)
+        if not private:
+            return None
+    minutes = runtime.settings.follow_up_minutes
+    if not private or not minutes:
+        return None
+    since = iso(runtime.service.now() - dt.timedelta(minutes=minutes))
+    session = runtime.state.latest_session(message.chat.id, since)
+    return sessions.decode(session.answer) if session else None
 
 
 async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -144,7 +172,7 @@ async def on_example(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query, button = press
     await query.answer()
     if button.index < len(msg.EXAMPLES):
-        await answer_question(update, context, msg.EXAMPLES[button.index])
+        await answer_question(update, context, msg.EXAMPLES[button.index], follows=False)
 
 
 async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -90,3 +90,28 @@ def test_more_before_any_question(db_path: Path) -> None:
     run_chat(service, io.StringIO("更多\n"), out)
     service.close()
     assert "请先提问" in out.getvalue()
+
+
+def test_ask_after_completes_a_follow_up(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:
+    code, out, _ = run(
+        capsys,
+        "--db",
+        str(db_path),
+        "ask",
+        "她为什么急得上火？",
+        "--after",
+        "大安山乡中心幼儿园的园长是谁？",
+        "--json",
+    )
+    data = json.loads(out)
+    assert (
+        code == 0 and data["understood"] == "王青为什么急得上火?" and "开学" in data["passages"][0]["quote"]
+    )
+
+
+def test_chat_follows_up_on_the_last_answer(db_path: Path) -> None:
+    service = NewsService.open(load_settings(env={}, db=str(db_path)))
+    out = io.StringIO()
+    run_chat(service, io.StringIO("大安山乡中心幼儿园的园长是谁？\n她为什么急得上火？\n"), out)
+    service.close()
+    assert "答：王青" in out.getvalue() and "按「王青为什么急得上火?」理解" in out.getvalue()

@@ -8,6 +8,7 @@ the bot has fetched every update and its update queue is done (``Harness.settle`
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -207,6 +208,32 @@ async def test_group_answers_ask_mentions_and_replies_and_ignores_chatter(tg: Ha
     assert len(answered) == 5
     for record in answered:  # in groups the bot replies to the message it answers
         assert record.params.get("reply_parameters") or record.params.get("reply_to_message_id")
+
+
+async def test_a_follow_up_in_private_is_completed_from_the_last_answer(tg: Harness) -> None:
+    await tg.say(USER, "大安山乡中心幼儿园的园长是谁？")
+    follow = assert_html_message(await tg.say(USER, "她为什么急得上火？"))
+    assert msg.UNDERSTOOD.format(question="王青为什么急得上火?") in follow
+    assert "开学" in follow
+    alone = assert_html_message(await tg.say(USER, "黑龙江各级工会组建了多少支宣讲队伍？"))  # its own subject
+    assert "接着上一个问题" not in alone and "1024支" in alone
+
+
+async def test_in_groups_only_a_reply_to_the_bots_answer_follows_up(tg: Harness) -> None:
+    bot_name = tg.fake.username
+    answer = await tg.say(GROUP, f"@{bot_name} 大安山乡中心幼儿园的园长是谁？", user_id=MEMBER)
+    replied = await tg.say(GROUP, "她为什么急得上火？", user_id=MEMBER, reply_to_message=answer)
+    assert "王青为什么急得上火" in assert_html_message(replied)
+    mentioned = await tg.say(GROUP, f"@{bot_name} 她为什么急得上火？", user_id=MEMBER)  # not a reply
+    assert "接着上一个问题" not in assert_html_message(mentioned)
+
+
+async def test_follow_ups_end_after_the_configured_minutes(fake: FakeBotAPI, seeded_db: Path) -> None:
+    async with running_bot(fake, make_settings(seeded_db, fake, follow_up_minutes=1)) as tg:
+        await tg.say(USER, "大安山乡中心幼儿园的园长是谁？")
+        tg.clock.set(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2))
+        later = assert_html_message(await tg.say(USER, "她为什么急得上火？"))
+        assert "接着上一个问题" not in later
 
 
 async def test_rate_limit_per_user_gives_a_friendly_message(fake: FakeBotAPI, seeded_db: Path) -> None:
