@@ -20,6 +20,7 @@ from bot.service import NewsService
 from fakebot import parse_html, utf16_len
 from retrieval.timeline import NOT_MENTIONED, KeyPassage, MonthCount, Period, Timeline
 from tests.conftest import DATA
+from tests.conftest import run_cli as run
 
 ARTICLES = DATA / "timeline-articles.jsonl"
 
@@ -136,12 +137,6 @@ def test_a_timeline_that_found_nothing_says_why_in_each_renderer() -> None:
 
 
 # --- CLI and chat --------------------------------------------------------------------------------------
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main([*args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_newsbot_timeline_prints_the_story_and_json(
