@@ -31,6 +31,7 @@ bench: $(STAMP)  # the README's figures (1M paragraphs: python -m bench retrieva
 	$(BIN)/python -m bench ingest
 	$(BIN)/python -m bench retrieval --sizes 10000,100000
 	$(BIN)/python -m bench news
+	$(BIN)/python -m bench timeline
 	$(BIN)/python -m bench load
 	$(BIN)/python -m bench soak --minutes 10
 

@@ -3,6 +3,7 @@
 python -m bench ingest [--paragraphs N]
 python -m bench retrieval [--sizes 10000,100000,1000000] [--reference-max N]
 python -m bench news        (the real archive in ../shared/eval/news/ and its reader questions)
+python -m bench timeline [--db data/news.db] [--topics 神舟,冬奥]   (/timeline on the real archive)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def main() -> None:
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "name", choices=["ingest", "retrieval", "news", "load", "soak"], help="which benchmark"
+        "name", choices=["ingest", "retrieval", "news", "timeline", "load", "soak"], help="which benchmark"
     )
     parser.add_argument("--users", type=int, default=200, help="load: simulated users")
     parser.add_argument("--per-user", type=int, default=5, help="load: questions each user sends at once")
@@ -42,6 +43,15 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=200, help="retrieval: generated questions per size")
     parser.add_argument("--work", type=Path, default=Path("bench/out"), help="folder for generated corpora")
+    parser.add_argument(
+        "--db", type=Path, help="timeline: a database of the news archive (default: ingested under --work)"
+    )
+    parser.add_argument(
+        "--topics",
+        type=lambda text: tuple(t for t in text.split(",") if t.strip()),
+        default=news.TOPICS,
+        help="timeline: comma-separated keywords (the first gets its own figures)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -55,6 +65,8 @@ def main() -> None:
         results = [load.run_soak(args.minutes)]
     elif args.name == "news":
         results = [news.run(args.work)]
+    elif args.name == "timeline":
+        results = [news.run_timeline(args.work, db=args.db, topics=args.topics)]
     else:
         results = retrieval.run(
             args.sizes, args.work, reference_max=args.reference_max, n_queries=args.queries

@@ -1,4 +1,4 @@
-"""``newsbot chat``: the bot's conversation in a terminal, over the same composer."""
+"""``newsbot chat``: the bot's conversation in a terminal, over the same composer and timelines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TextIO
 from retrieval.compose import Answer
 
 from . import messages as msg
-from .render.terminal import article_text, render_terminal
+from .render.terminal import article_text, render_terminal, timeline_text
 from .service import NewsService, QuestionTooLong
 
 __all__ = ["run_chat"]
@@ -52,6 +52,8 @@ def run_chat(
             command, _, rest = text.partition(" ")
             if command in ("/article", "/show"):
                 say(_article(service, rest))
+            elif command == "/timeline":
+                say(timeline_text(service.timeline(rest, now=now)))  # an empty keyword: the usage
             elif command in ("/help", "/start"):
                 say(msg.CHAT_WELCOME.format(articles=stats["articles"], paragraphs=stats["paragraphs"]))
             else:

@@ -22,9 +22,9 @@ from .chat import run_chat
 from .config import ConfigError, Settings, load_settings
 from .evaluate import EvalInputError, evaluate, evaluate_follow_ups, load_queries
 from .render.common import headline_of
-from .render.json import answer_json, article_json, digest_json
+from .render.json import answer_json, article_json, digest_json, timeline_json
 from .render.telegram import render_telegram
-from .render.terminal import article_text, digest_text, render_terminal
+from .render.terminal import article_text, digest_text, render_terminal, timeline_text
 from .service import NewsService, QuestionTooLong, iso, open_store, parse_day, system_clock
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ examples:
   newsbot eval --corpus C.jsonl --queries Q.jsonl
   newsbot articles --date 2023-08-21
   newsbot show 3
+  newsbot timeline 工会
 """
 
 
@@ -206,6 +207,24 @@ def _parser() -> argparse.ArgumentParser:
         "newsbot digest --date yesterday",
     )
     p.add_argument("--date", default="today", help="YYYY-MM-DD, today or yesterday (in NEWSBOT_TIMEZONE)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(
+        "timeline",
+        cmd_timeline,
+        "a topic's timeline: first and last mention, articles per month, a key passage per active period "
+        "(exit 3 when nothing mentions it)",
+        "newsbot timeline 工会 --json",
+    )
+    p.add_argument(
+        "keyword", metavar="KEYWORD", help="a word or words (all of them, together in a paragraph)"
+    )
+    p.add_argument(
+        "--now",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="count only what the archive held by this day (default: today)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(
@@ -538,6 +557,17 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(digest_text(digest, msg.DIGEST_TITLE.format(day=day.isoformat())))
     return 0
+
+
+def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
+    service = NewsService.open(settings)
+    with service.store:
+        timeline = service.timeline(args.keyword, now=args.now)
+    if args.json:
+        print_json(timeline_json(timeline))
+    else:
+        print(timeline_text(timeline))
+    return 0 if timeline.found else 3
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -34,12 +34,12 @@ NO_MORE = "没有更多结果了。"
 # --- terminal chat -------------------------------------------------------------------------------------
 CHAT_WELCOME = (
     "newsbot 终端对话 · 共 {articles} 篇文章、{paragraphs} 个段落。\n"
-    "直接输入问题；输入“更多”看下一页，/article 编号 读全文，/quit 退出。"
+    "直接输入问题；输入“更多”看下一页，/article 编号 读全文，/timeline 关键词 看话题时间线，/quit 退出。"
 )
 CHAT_PROMPT = "问题> "
 CHAT_BYE = "再见。"
 CHAT_NOTHING_MORE = "没有上一个问题的更多结果了，请先提问。"
-CHAT_UNKNOWN_COMMAND = "不认识的命令 {command}。可用：更多、/article 编号、/quit"
+CHAT_UNKNOWN_COMMAND = "不认识的命令 {command}。可用：更多、/article 编号、/timeline 关键词、/quit"
 ARTICLE_NOT_FOUND = "没有编号为 {ref} 的文章。"
 ARTICLE_USAGE = "用法：/article 文章编号"
 
@@ -55,7 +55,8 @@ HELP = (
     "• /latest 最新文章 · /article 编号 阅读全文\n"
     "• 群组里：/ask 问题，或 @我 提问，或回复我的消息\n"
     "• 在任意聊天输入 @{username} 问题，可以直接引用段落\n"
-    "• /digest 今日摘要 · /subscribe 08:00 关键词 订阅每日摘要 · /trend 关键词 看趋势"
+    "• /digest 今日摘要 · /subscribe 08:00 关键词 订阅每日摘要 · /trend 关键词 看趋势\n"
+    "• /timeline 关键词 看一个话题的来龙去脉：首次和最近一次提到、每月篇数、各时段的关键段落"
 )
 EXAMPLES = (
     "象州县投入多少钱加强实体平台建设？",
@@ -98,6 +99,7 @@ COMMANDS = (
     ("subscriptions", "查看和修改订阅"),
     ("unsubscribe", "取消订阅"),
     ("trend", "关键词趋势图：/trend 关键词"),
+    ("timeline", "话题时间线：/timeline 关键词"),
 )
 
 # --- digests ------------------------------------------------------------------------------------------
@@ -128,3 +130,16 @@ SUBSCRIPTION_MOVED = "订阅 #{id} 改为每天 {at}。"
 TREND_USAGE = "用法：/trend 关键词 [30|90]"
 TREND_CAPTION = "「{keyword}」近 {days} 天每日提及的文章数（{first} 至 {last}），共 {total} 篇。"
 TREND_NONE = "近 {days} 天没有文章提到「{keyword}」。"
+
+# --- timelines ----------------------------------------------------------------------------------------
+TIMELINE_USAGE = "用法：/timeline 关键词，例如 /timeline 工会"
+TIMELINE_TITLE = "📈「{keyword}」时间线"
+TIMELINE_SPAN = "首次提到 {first} · 最近一次 {last} · 共 {total} 篇"
+TIMELINE_MONTHS = "每月篇数（█ = {peak} 篇，{month}）"
+TIMELINE_PERIOD = "{n}. {months} · {count} 篇"
+TIMELINE_MONTH_RANGE = "{first} 至 {last}"
+TIMELINE_UNDATED = "{day}（未注明日期，按收录日）"
+TIMELINE_NO_PASSAGE = "（这一时段没有可以引用的段落）"
+TIMELINE_MORE = "另有 {n} 个提到较少的时段没有列出。"
+TIMELINE_NONE = "资料库里没有文章提到「{keyword}」。"
+TIMELINE_NO_WORDS = "「{keyword}」里没有可以查的词。请换一个关键词，例如 /timeline 工会"

@@ -1,9 +1,9 @@
 """The newsroom service every front end talks to: a store, its search index and the composer, opened once.
 
-Handlers and the CLI call it and nothing under it: questions, articles, digests, subscriptions, uploads,
-reloading the index. Its seams are explicit: ``clock`` (an aware datetime; what "today", a subscription's
-start and every recorded time come from) and the tokenizer (loading jieba's dictionaries takes a moment,
-so tests share one).
+Handlers and the CLI call it and nothing under it: questions, articles, digests, trends and timelines,
+subscriptions, uploads, reloading the index. Its seams are explicit: ``clock`` (an aware datetime; what
+"today", a subscription's start and every recorded time come from) and the tokenizer (loading jieba's
+dictionaries takes a moment, so tests share one).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from retrieval.followup import FollowUp, follow_up
 from retrieval.index import day_number
 from retrieval.question import Question, parse_question
 from retrieval.search import Filters, Searcher
+from retrieval.timeline import Timeline, build_timeline
 from retrieval.tokenize import Tokenizer, default_userdict
 
 from .config import Settings
@@ -293,6 +294,13 @@ class NewsService:
         first = end - dt.timedelta(days=days - 1)
         series = [first + dt.timedelta(days=i) for i in range(days)]
         return [(day, counts.get(day_number(day.isoformat()), 0)) for day in series]
+
+    def timeline(self, keyword: str, *, now: dt.date | None = None) -> Timeline:
+        """When the archive first and last mentions ``keyword`` (its words together), how often per month,
+        and one key passage per active period, counting what came out by ``now`` (default: today)."""
+        today = now or self.today()
+        question = parse_question(clean_text(keyword).strip(), self.searcher.tokenizer, today, times=False)
+        return build_timeline(question, self.searcher, until=today, options=self.options)
 
     # --- subscriptions ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.config import Settings, load_settings
 from bot.service import NewsService
 from corpus import Store, sample_paths
@@ -67,6 +68,13 @@ SMALL_CORPUS = [
         "text": "2023年新能源汽车下乡活动在湖北襄阳启动。\n活动将持续到12月,覆盖100多个县区。",
     },
 ]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``newsbot ARGS`` in this process: its exit code, what it printed and what it complained about."""
+    code = main([*args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 @pytest.fixture(autouse=True)

@@ -7,15 +7,31 @@ comes from ``bot.messages``.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 
 from retrieval.compose import EMPTY, FOCUS_MISSING, OUT_OF_RANGE, WRONG_TIME, Answer, Passage, Source
+from retrieval.timeline import NO_WORDS, KeyPassage, Period, Timeline
 
 from .. import messages as msg
 
-__all__ = ["ANSWER", "TERM", "headline_of", "marks", "not_found_text", "safe_cut", "short", "source_parts"]
+__all__ = [
+    "ANSWER",
+    "TERM",
+    "headline_of",
+    "marks",
+    "month_lines",
+    "not_found_text",
+    "passage_parts",
+    "period_label",
+    "safe_cut",
+    "short",
+    "source_parts",
+    "timeline_refusal",
+]
 
 TERM, ANSWER = "term", "answer"  # what a marked stretch of a quote is: the question's words, or the answer
+_SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def headline_of(headline: str, derived: bool = False) -> str:
@@ -51,11 +67,12 @@ def source_parts(source: Source) -> list[str]:
     if source.page:
         parts.append(msg.SOURCE_PAGE.format(page=source.page))
     parts.append(msg.SOURCE_PARAGRAPH.format(n=source.paragraph))
-    ref = f"#{source.article_id}"
-    if source.external_id:
-        ref += f" ({source.external_id})"
-    parts.append(ref)
+    parts.append(_ref(source.article_id, source.external_id))
     return parts
+
+
+def _ref(article_id: int, external_id: str | None) -> str:
+    return f"#{article_id}" + (f" ({external_id})" if external_id else "")
 
 
 def safe_cut(text: str, at: int) -> int:
@@ -105,3 +122,51 @@ def not_found_text(answer: Answer) -> str:
         lines.append(suggest + "、".join(f"「{s}」" for s in answer.suggestions))
     lines.append(msg.NOT_FOUND_HINT)
     return "\n".join(lines)
+
+
+# --- timelines --------------------------------------------------------------------------------------
+
+
+def timeline_refusal(timeline: Timeline) -> str:
+    """Why a timeline has nothing to show: no keyword, nothing to search for in it, or no mention."""
+    keyword = short(timeline.keyword, 30)
+    if not keyword:
+        return msg.TIMELINE_USAGE
+    return (msg.TIMELINE_NO_WORDS if timeline.reason == NO_WORDS else msg.TIMELINE_NONE).format(
+        keyword=keyword
+    )
+
+
+def month_lines(timeline: Timeline) -> list[str]:
+    """A line per year: a bar per month (· for none, blank outside the mentions) and the year's total."""
+    peak = timeline.peak.articles if timeline.peak else 0
+    years: dict[str, list[str]] = {}
+    totals: dict[str, int] = {}
+    for m in timeline.months:
+        year, month = m.month[:4], int(m.month[5:7])
+        cells = years.setdefault(year, [" "] * 12)
+        cells[month - 1] = _SPARKS[math.ceil(m.articles * len(_SPARKS) / peak) - 1] if m.articles else "·"
+        totals[year] = totals.get(year, 0) + m.articles
+    width = len(str(max(totals.values(), default=0)))
+    return [f"{year} {''.join(cells)} {totals[year]:>{width}}" for year, cells in years.items()]
+
+
+def period_label(n: int, period: Period) -> str:
+    """「1. 2022-06 至 2022-07 · 16 篇」"""
+    months = (
+        period.first_month
+        if period.first_month == period.last_month
+        else msg.TIMELINE_MONTH_RANGE.format(first=period.first_month, last=period.last_month)
+    )
+    return msg.TIMELINE_PERIOD.format(n=n, months=months, count=period.articles)
+
+
+def passage_parts(passage: KeyPassage) -> list[str]:
+    """Where a key passage comes from: its day (marked when the article gives none), headline, paragraph, id."""
+    day = passage.day if passage.dated else msg.TIMELINE_UNDATED.format(day=passage.day)
+    return [
+        day,
+        headline_of(passage.headline, passage.headline_derived),
+        msg.SOURCE_PARAGRAPH.format(n=passage.paragraph),
+        _ref(passage.article_id, passage.external_id),
+    ]

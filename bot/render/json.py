@@ -1,4 +1,5 @@
-"""JSON-ready data for scripts (``newsbot … --json``): answers, articles and digests, every field kept.
+"""JSON-ready data for scripts (``newsbot … --json``): answers, articles, digests and timelines, every field
+kept.
 
 This is the CLI's output format; the bot keeps its answer sessions in ``bot.sessions``' own versioned
 format, so this one can grow for scripts without breaking stored sessions.
@@ -12,8 +13,9 @@ from typing import Any
 from corpus import Article
 from retrieval.compose import Answer, Source
 from retrieval.digest import Digest, DigestArticle
+from retrieval.timeline import Timeline
 
-__all__ = ["answer_json", "article_json", "digest_json", "source_json"]
+__all__ = ["answer_json", "article_json", "digest_json", "source_json", "timeline_json"]
 
 
 def source_json(source: Source) -> dict[str, Any]:
@@ -102,3 +104,8 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         ],
         "other": [article(a) for a in digest.other],
     }
+
+
+def timeline_json(timeline: Timeline) -> dict[str, Any]:
+    """The timeline's fields (months and periods in chronological order), with whether one was found."""
+    return {"found": timeline.found, **dataclasses.asdict(timeline)}

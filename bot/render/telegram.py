@@ -1,4 +1,4 @@
-"""Telegram HTML: answers, whole articles and digests, escaped, within Telegram's limits.
+"""Telegram HTML: answers, whole articles, digests and timelines, escaped, within Telegram's limits.
 
 Every piece of text is escaped; the short answer is ``<b><u>`` in its quote and on a line of its own above
 the quotes, the question's words ``<b>``, quotes ``<blockquote>``; no message exceeds 4096
@@ -18,9 +18,23 @@ from corpus import Article
 from corpus.text import CLAUSE_END, SENTENCE_END
 from retrieval.compose import Answer, Passage, Source
 from retrieval.digest import Digest, DigestArticle
+from retrieval.timeline import Period, Timeline
 
 from .. import messages as msg
-from .common import ANSWER, TERM, headline_of, marks, not_found_text, safe_cut, short, source_parts
+from .common import (
+    ANSWER,
+    TERM,
+    headline_of,
+    marks,
+    month_lines,
+    not_found_text,
+    passage_parts,
+    period_label,
+    safe_cut,
+    short,
+    source_parts,
+    timeline_refusal,
+)
 
 __all__ = [
     "TELEGRAM_LIMIT",
@@ -30,6 +44,7 @@ __all__ = [
     "source_line",
     "strip_tags",
     "telegram_length",
+    "timeline_message",
 ]
 
 TELEGRAM_LIMIT = 4096
@@ -213,3 +228,50 @@ def _digest_block(name: str, articles: Sequence[DigestArticle], size: int) -> tu
     if size > len(articles):
         lines.append(_esc(msg.DIGEST_MORE_ARTICLES.format(n=size)))
     return "\n".join(lines), [a.article_id for a in articles]
+
+
+def timeline_message(timeline: Timeline, limit: int = TELEGRAM_LIMIT) -> tuple[str, list[int]]:
+    """A timeline as one Telegram HTML message, with the ids of the articles it quotes (for their buttons).
+
+    When it would not fit, quotes and headlines are shortened first, then the least busy periods dropped;
+    monthly counts too long for a message on their own (a century of months) are left out.
+    """
+    if not timeline.found:
+        return _esc(timeline_refusal(timeline)), []
+    months = telegram_length(_timeline_html(timeline, [], brief=True, months=True)) <= limit
+    periods, brief = list(timeline.periods), False
+    text = _timeline_html(timeline, periods, brief=brief, months=months)
+    while telegram_length(text) > limit and (periods or not brief):
+        if brief:
+            periods.remove(min(reversed(periods), key=lambda p: p.articles))
+        brief = True
+        text = _timeline_html(timeline, periods, brief=brief, months=months)
+    return text, [p.passage.article_id for p in periods if p.passage]
+
+
+def _timeline_html(timeline: Timeline, periods: list[Period], *, brief: bool, months: bool) -> str:
+    lines = [
+        f"<b>{_esc(msg.TIMELINE_TITLE.format(keyword=short(timeline.keyword, 30)))}</b>",
+        _esc(
+            msg.TIMELINE_SPAN.format(
+                first=timeline.first_day, last=timeline.last_day, total=timeline.articles
+            )
+        ),
+    ]
+    if months and timeline.peak:
+        peak = msg.TIMELINE_MONTHS.format(peak=timeline.peak.articles, month=timeline.peak.month)
+        lines.append("<pre>" + _esc("\n".join([peak, *month_lines(timeline)])) + "</pre>")
+    for n, period in enumerate(periods, start=1):
+        lines += ["", f"<b>{_esc(period_label(n, period))}</b>"]
+        if period.passage is None:
+            lines.append(_esc(msg.TIMELINE_NO_PASSAGE))
+            continue
+        day, headline, *rest = passage_parts(period.passage)
+        quote = short(period.passage.quote, 60) if brief else period.passage.quote
+        headline = short(headline, 30) if brief else headline
+        lines.append(f"<blockquote>{_esc(quote)}</blockquote>")
+        lines.append("📰 " + " · ".join(_esc(x) for x in (day, headline, *rest)))
+    hidden = timeline.active - len(periods)
+    if hidden > 0:
+        lines += ["", _esc(msg.TIMELINE_MORE.format(n=hidden))]
+    return "\n".join(lines)

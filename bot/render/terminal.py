@@ -1,16 +1,29 @@
-"""Plain text for a terminal (``newsbot ask``, ``show``, ``digest`` and ``chat``): answers with optional
-colour, whole articles and digests. Nothing is escaped: a terminal shows text as it is."""
+"""Plain text for a terminal (``newsbot ask``, ``show``, ``digest``, ``timeline`` and ``chat``): answers with
+optional colour, whole articles, digests and timelines. Nothing is escaped: a terminal shows text as it is."""
 
 from __future__ import annotations
 
 from corpus import Article
 from retrieval.compose import Answer, Passage, Source
 from retrieval.digest import Digest
+from retrieval.timeline import Timeline
 
 from .. import messages as msg
-from .common import ANSWER, TERM, headline_of, marks, not_found_text, short, source_parts
+from .common import (
+    ANSWER,
+    TERM,
+    headline_of,
+    marks,
+    month_lines,
+    not_found_text,
+    passage_parts,
+    period_label,
+    short,
+    source_parts,
+    timeline_refusal,
+)
 
-__all__ = ["article_text", "digest_text", "render_terminal", "source_text"]
+__all__ = ["article_text", "digest_text", "render_terminal", "source_text", "timeline_text"]
 
 _COLOURS = {TERM: "\033[1;33m", ANSWER: "\033[1;4;32m"}  # the question's words bold yellow, the answer green
 _RESET = "\033[0m"
@@ -93,3 +106,27 @@ def digest_text(digest: Digest, title: str) -> str:
         lines.append(msg.DIGEST_OTHER)
         lines += [f"  • {headline_of(a.headline, a.headline_derived)}  #{a.article_id}" for a in digest.other]
     return "\n".join(lines).rstrip()
+
+
+def timeline_text(timeline: Timeline) -> str:
+    """A timeline: first and last mention, a line of monthly bars per year, then each period's key passage."""
+    if not timeline.found or timeline.peak is None:
+        return timeline_refusal(timeline)
+    peak = timeline.peak
+    lines = [
+        msg.TIMELINE_TITLE.format(keyword=short(timeline.keyword, 30)),
+        msg.TIMELINE_SPAN.format(first=timeline.first_day, last=timeline.last_day, total=timeline.articles),
+        "",
+        msg.TIMELINE_MONTHS.format(peak=peak.articles, month=peak.month),
+        *(f"  {line}" for line in month_lines(timeline)),
+    ]
+    for n, period in enumerate(timeline.periods, start=1):
+        lines += ["", period_label(n, period)]
+        if period.passage is None:
+            lines.append("  " + msg.TIMELINE_NO_PASSAGE)
+            continue
+        lines.append(f"  「{period.passage.quote}」")
+        lines.append("  📰 " + " · ".join(passage_parts(period.passage)))
+    if timeline.active > len(timeline.periods):
+        lines += ["", msg.TIMELINE_MORE.format(n=timeline.active - len(timeline.periods))]
+    return "\n".join(lines)

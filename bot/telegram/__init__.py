@@ -8,6 +8,7 @@ to the service; ``run_bot`` runs it by long polling or webhook.
     questions.py      questions, /ask, groups, /start's examples, answer pages and feedback, /start, /help
     articles.py       /latest, /article, opening and paging whole articles
     digests.py        /digest, /trend, the daily digest jobs
+    timelines.py      /timeline: a topic's first and last mention, monthly counts, a passage per period
     broadcast.py      sending scheduled digests: planned, recorded, resumed, within Telegram's limits
     subscriptions.py  /subscribe, /subscriptions (buttons), /unsubscribe
     admin.py          /stats, /reload, uploads

@@ -1,9 +1,9 @@
 """The Telegram front end's application: built once, wired to the service, run by polling or webhook.
 
-One module per feature exports its handlers (``questions``, ``articles``, ``digests``, ``subscriptions``,
-``admin``, ``inline``); this one adds what is everyone's: Telegram's rate limits with retries of transient
-failures, the filter that keeps the token out of the logs, the index refresh and prune jobs, the replies
-to what no feature handles, and the error handler.
+One module per feature exports its handlers (``questions``, ``articles``, ``digests``, ``timelines``,
+``subscriptions``, ``admin``, ``inline``); this one adds what is everyone's: Telegram's rate limits with
+retries of transient failures, the filter that keeps the token out of the logs, the index refresh and
+prune jobs, the replies to what no feature handles, and the error handler.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from .. import messages as msg
 from ..config import Settings, parse_hhmm
 from ..limits import RateLimiter
 from ..service import NewsService, iso
-from . import admin, articles, digests, inline, questions, subscriptions
+from . import admin, articles, digests, inline, questions, subscriptions, timelines
 from .runtime import BotRuntime, expired, runtime_of
 
 __all__ = ["build_application", "run_bot"]
@@ -150,6 +150,7 @@ def build_application(
         *questions.handlers(only_new),
         *articles.handlers(only_new),
         *digests.handlers(only_new),
+        *timelines.handlers(only_new),
         *subscriptions.handlers(only_new),
         *admin.handlers(only_new),
         *inline.handlers(),

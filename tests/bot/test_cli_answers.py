@@ -9,15 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.chat import run_chat
-from bot.cli import main
 from bot.config import load_settings
 from bot.service import NewsService
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main([*args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import run_cli as run
 
 
 def test_ask_prints_the_quote_and_its_source(capsys: pytest.CaptureFixture[str], db_path: Path) -> None:

@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from tests.conftest import SAMPLE_PAGE
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main([*args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.conftest import run_cli as run
 
 
 def test_ingest_prints_a_summary_and_json_keeps_chinese(
