@@ -178,6 +178,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="?", help="the question (omit with --batch)")
     p.add_argument("-n", type=int, help="passages per page (default 3)")
     p.add_argument("--page", type=int, default=1, help="which page of passages (default 1)")
+    p.add_argument("--source", metavar="PUBLICATION", help="quote only articles from this publication")
     p.add_argument(
         "--after",
         metavar="QUESTION",
@@ -484,11 +485,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     settings = _with_settings(settings, passages_per_page=args.n)
     service = NewsService.open(settings)
     with service.store:
+        known = service.searcher.index.sources
+        if args.source is not None and args.source not in known:
+            listed = "、".join(known[:20]) or "none recorded"
+            raise CliError(f"no article from {args.source!r}; publications in the archive: {listed}")
         if args.batch:
             return _ask_batch(service, args.batch, args.now)
         try:
-            after = service.ask(args.after, now=args.now) if args.after else None
-            answer = service.ask(args.question, now=args.now, after=after)
+            after = service.ask(args.after, now=args.now, source=args.source) if args.after else None
+            answer = service.ask(args.question, now=args.now, after=after, source=args.source)
         except QuestionTooLong as exc:
             print(msg.QUESTION_TOO_LONG.format(length=exc.length, limit=exc.limit))
             return 1

@@ -50,12 +50,14 @@ START = (
 )
 HELP = (
     "<b>怎么用</b>\n"
-    "• 直接发送问题，例如：象州县投入多少钱加强实体平台建设？\n"
+    "• 直接发送问题，例如：象州县投入多少钱加强实体平台建设？能确定时，第一行就是简短的答案\n"
+    "• 接着问：回复我的回答（私聊里几分钟内直接发也行），例如「那去年呢？」「他是哪里人？」\n"
     "• 回答下方的按钮：「更多」看下一页，「全文」读整篇文章，👍/👎 告诉我回答是否有用\n"
     "• /latest 最新文章 · /article 编号 阅读全文\n"
     "• 群组里：/ask 问题，或 @我 提问，或回复我的消息\n"
     "• 在任意聊天输入 @{username} 问题，可以直接引用段落\n"
-    "• /digest 今日摘要 · /subscribe 08:00 关键词 订阅每日摘要 · /trend 关键词 看趋势\n"
+    "• /digest 今日摘要 · /subscribe 08:00 关键词 订阅每日摘要（-词 排除，source:报纸名 只看这家报纸）· "
+    "/trend 关键词 看趋势\n"
     "• /timeline 关键词 看一个话题的来龙去脉：首次和最近一次提到、每月篇数、各时段的关键段落"
 )
 EXAMPLES = (
@@ -112,7 +114,6 @@ DIGEST_EMPTY = "{day} 没有文章。"
 DIGEST_USAGE = "用法：/digest [今天|昨天|YYYY-MM-DD]"
 DIGEST_BAD_DAY = "看不懂日期「{text}」。用法：/digest [今天|昨天|YYYY-MM-DD]"
 DIGEST_CONTINUED = "（续）"
-SUBSCRIBE_USAGE = "用法：/subscribe [HH:MM] [关键词 …]，例如 /subscribe 08:00 工会 清淤"
 SUBSCRIBED = "已订阅 #{id}：每天 {at} 发送{what}。/subscriptions 查看或修改。"
 SUBSCRIBED_ALL = "全部话题的摘要"
 SUBSCRIBED_KEYWORDS = "与「{keywords}」有关的摘要"

@@ -30,6 +30,7 @@ from retrieval.timeline import Timeline, build_timeline
 from retrieval.tokenize import Tokenizer, default_userdict
 
 from .config import Settings
+from .interests import Interest
 
 __all__ = [
     "Clock",
@@ -47,6 +48,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 _HITS = 30  # paragraphs ranked per question: enough for three pages after de-duplication
 _KEYWORD_HITS = 500  # paragraphs a keyword subscription is matched against
+_WHOLE_ARTICLE = 200_000  # characters of an article an excluded word is looked for in
 LOOKBACK_DAYS = 7  # a scheduled digest covers what was ingested this long ago at most
 FIRST_DIGEST_COVERS = dt.timedelta(hours=24)  # what came in before subscribing that the first digest brings
 
@@ -172,13 +174,15 @@ class NewsService:
         *,
         now: dt.date | None = None,
         after: Answer | None = None,
+        source: str | None = None,
         exclude_articles: frozenset[int] = frozenset(),
         options: ComposeOptions | None = None,
     ) -> Answer:
         """Answer a question with quoted passages, or say plainly that nothing relevant was found.
 
         ``now`` is the day it is asked on (default: today); ``after``, the answer it follows (那去年呢？
-        and 他是哪里人？ are completed from it: ``Answer.understood`` says how); ``options`` replace the
+        and 他是哪里人？ are completed from it: ``Answer.understood`` says how); ``source``, the one publication
+        to quote from; ``options`` replace the
         composer's settings.
 
         Raises:
@@ -190,12 +194,14 @@ class NewsService:
                 excluded = exclude_articles | (
                     frozenset(p.source.article_id for p in after.page(0)) if followed.more else frozenset()
                 )
-                answer = self.ask(followed.text, now=now, exclude_articles=excluded, options=options)
+                answer = self.ask(
+                    followed.text, now=now, source=source, exclude_articles=excluded, options=options
+                )
                 return dataclasses.replace(
                     answer, question=clean_text(question).strip(), understood=followed.text
                 )
         parsed = self.parse(question, now)
-        filters = Filters(exclude_articles=exclude_articles)
+        filters = Filters(exclude_articles=exclude_articles, source=source)
         result = self.searcher.search(parsed, k=_HITS, filters=filters)
         return compose_answer(
             parsed,
@@ -252,17 +258,23 @@ class NewsService:
         ago) and this subscription has not received yet: the first digest brings the day's paper that came
         before the reader subscribed, later ones what came since, and an article ingested late for a past
         day goes into the next digest. With keywords, only the articles that pass the same relevance test
-        as questions. A broadcast passes one ``cache``: subscribers with the same keywords and the same new
+        as questions, from the publications named, mentioning none of the excluded words (``Interest``). A broadcast passes one ``cache``: subscribers with the same keywords and the same new
         articles share one search and one digest.
         """
         cache = cache if cache is not None else DigestCache()
         began = dt.datetime.fromisoformat(subscription.created_at)
         since = max(iso(began - FIRST_DIGEST_COVERS), iso(now - dt.timedelta(days=LOOKBACK_DAYS)))
         candidates = self.subscriptions.undelivered(subscription.id, since)
-        if subscription.keywords and candidates:
-            if subscription.keywords not in cache.keywords:
-                cache.keywords[subscription.keywords] = set(self.matching_articles(subscription.keywords))
-            candidates = [a for a in candidates if a in cache.keywords[subscription.keywords]]
+        interest = Interest.parse(subscription.keywords)
+        if interest.words and candidates:
+            words = " ".join(interest.words)
+            if words not in cache.keywords:
+                cache.keywords[words] = set(self.matching_articles(words))
+            candidates = [a for a in candidates if a in cache.keywords[words]]
+        if interest.narrows and candidates:
+            sources = {a.id: a.source for a in self.store.articles_by_ids(candidates)}
+            texts = self.store.article_texts(candidates, limit=_WHOLE_ARTICLE)
+            candidates = interest.keep(candidates, sources, texts, self.searcher.tokenizer.normalize_cached)
         day = now.astimezone(self.settings.tz).date().isoformat()
         key = (day, tuple(candidates))
         if key not in cache.digests:

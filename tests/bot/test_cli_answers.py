@@ -109,3 +109,14 @@ def test_chat_follows_up_on_the_last_answer(db_path: Path) -> None:
     run_chat(service, io.StringIO("大安山乡中心幼儿园的园长是谁？\n她为什么急得上火？\n"), out)
     service.close()
     assert "答：王青" in out.getvalue() and "按「王青为什么急得上火?」理解" in out.getvalue()
+
+
+def test_ask_source_quotes_only_that_publication(
+    capsys: pytest.CaptureFixture[str], db_path: Path, small_corpus_file: Path
+) -> None:
+    run(capsys, "--db", str(db_path), "ingest", str(small_corpus_file))
+    code, out, err = run(capsys, "--db", str(db_path), "ask", "工会志愿者", "--source", "浙江日报", "--json")
+    data = json.loads(out)
+    assert code == 0 and {p["source"]["publication"] for p in data["passages"]} == {"浙江日报"}
+    code, _, err = run(capsys, "--db", str(db_path), "ask", "工会志愿者", "--source", "不存在的报纸")
+    assert code == 1 and "不存在的报纸" in err and "浙江日报" in err

@@ -56,3 +56,44 @@ def test_the_first_digest_brings_the_day_before_subscribing_and_later_ones_what_
     service.refresh()
     _, covered = service.digest_for(sub, T + dt.timedelta(days=1, minutes=1))
     assert [a.headline for a in store.articles_by_ids(covered)] == ["次日的港口新闻"]
+
+
+def test_keyword_subscriptions_exclude_words_and_keep_to_publications(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    rows = [
+        {
+            "id": "a",
+            "title": "工会举办职工篮球赛",
+            "source": "工人日报",
+            "text": "工会举办职工篮球赛，体育活动丰富职工生活。",
+        },
+        {
+            "id": "b",
+            "title": "工会开展技能培训",
+            "source": "工人日报",
+            "text": "工会开展技能培训，三百名职工参加。",
+        },
+        {
+            "id": "c",
+            "title": "工会慰问一线职工",
+            "source": "滨江日报",
+            "text": "工会慰问一线职工，送去清凉用品。",
+        },
+        {"id": "d", "title": "港口吞吐量创新高", "source": "工人日报", "text": "港口吞吐量创新高。"},
+    ]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    store = Store(tmp_path / "n.db")
+    ingest_paths(store, [feed], now=_iso(T - dt.timedelta(hours=3)))
+    settings = load_settings(env={}, db=str(store.path))
+    service = NewsService.open(settings, store=store, persist=False, clock=lambda: T)
+
+    def covered(keywords: str, chat: int) -> set[str]:
+        sub = service.subscribe(chat, "09:01", keywords)
+        _, ids = service.digest_for(sub, T + dt.timedelta(minutes=1))
+        return {a.external_id or "" for a in store.articles_by_ids(ids)}
+
+    assert covered("工会", 1) == {"a", "b", "c"}
+    assert covered("工会 -体育", 2) == {"b", "c"}  # a mentions 体育 in its text
+    assert covered("工会 source:工人日报", 3) == {"a", "b"}
+    assert covered("来源：工人日报", 4) == {"a", "b", "d"}  # everything from one publication
+    assert covered("工会 -体育 source:工人日报", 5) == {"b"}

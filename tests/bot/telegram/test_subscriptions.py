@@ -160,3 +160,9 @@ async def test_in_groups_only_administrators_manage_subscriptions(tg: Harness) -
         ids="#2"
     )
     assert [s[0] for s in active_subscriptions(tg.settings)] == [3]
+
+
+async def test_a_subscription_can_exclude_words_and_name_a_publication(tg: Harness) -> None:
+    confirmed = await tg.say(USER, "/subscribe 08:00 工会 -体育 source:工人日报")
+    assert "工会 -体育 source:工人日报" in (confirmed.plain_text or "")
+    assert active_subscriptions(tg.settings) == [(1, USER, "08:00", "工会 -体育 source:工人日报")]
