@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from . import kernels
+
 __all__ = [
     "VARIANTS",
     "BM25Index",
@@ -179,6 +181,7 @@ class BM25Index:
     deleted: npt.NDArray[np.bool_]
     _stats: _Stats = field(repr=False, compare=False)
     _scratch: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    _tmax: dict[int, FloatArray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -303,8 +306,11 @@ class BM25Index:
 
         ``allowed`` is an optional mask over document numbers (date or source filters). Scores are the
         full BM25 scores; most queries are answered without reading the long postings of common terms
-        (MaxScore, below), which is what keeps a million-paragraph index fast.
+        (MaxScore: compiled in ``retrieval.kernels``, in numpy below where numba is missing), which is
+        what keeps a million-paragraph index fast.
         """
+        if kernels.AVAILABLE and self.params.variant != "l" and k > 0 and self.segments:
+            return self._top_compiled(query, k, allowed)
         pruned = self._top_maxscore(query, k, allowed) if self.params.variant != "l" and k > 0 else None
         if pruned is not None:
             cand, scores = pruned
@@ -318,6 +324,49 @@ class BM25Index:
             cand, scores = cand[part], scores[part]
         order = np.lexsort((cand, -scores))
         return ScoredDocs(cand[order], scores[order])
+
+    def _top_compiled(
+        self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None
+    ) -> ScoredDocs:
+        """``top`` segment by segment through the compiled kernel; each segment starts from the k-th best
+        score the earlier ones reached."""
+        q = np.fromiter((t for t in query if 0 <= t < self.n_terms), dtype=np.int64)
+        found_docs: list[IntArray] = []
+        found_scores: list[FloatArray] = []
+        threshold = -np.inf
+        stats, p = self._stats, self.params
+        mask = allowed if allowed is not None else self.deleted  # any bool array: unused without allowed
+        for n, seg in enumerate(self.segments):
+            lo, hi = seg.first_doc, seg.first_doc + seg.n_docs
+            acc, seen = self._buffers(seg.n_docs)
+            docs, scores = kernels.top_in_segment(
+                seg.indptr, seg.docs, seg.tf, lo, stats.norm[lo:hi], self.deleted[lo:hi], mask[lo:hi],
+                allowed is not None, q, stats.idf, p.k1, k, threshold, acc, seen, self._term_max(n),
+            )  # fmt: skip
+            if docs.shape[0]:
+                found_docs.append(docs)
+                found_scores.append(scores)
+                every = np.concatenate(found_scores)
+                if every.shape[0] >= k:
+                    threshold = max(
+                        threshold, float(np.partition(every, every.shape[0] - k)[every.shape[0] - k])
+                    )
+        if not found_docs:
+            return ScoredDocs(np.zeros(0, dtype=np.int64), np.zeros(0))
+        cand, scores = np.concatenate(found_docs), np.concatenate(found_scores)
+        if p.variant == "plus":
+            scores = scores + self._plus_offset(query)
+        order = np.lexsort((cand, -scores))[:k]
+        return ScoredDocs(cand[order], scores[order])
+
+    def _term_max(self, segment: int) -> FloatArray:
+        """Per term of a segment, the largest tf part of its postings (-1: not read yet), for this snapshot:
+        the document norms it depends on change with the collection."""
+        cache = self._tmax
+        found = cache.get(segment)
+        if found is None:
+            found = cache.setdefault(segment, np.full(self.segments[segment].n_terms, -1.0))
+        return found
 
     def _top_maxscore(
         self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None
@@ -417,12 +466,14 @@ class BM25Index:
         delta = self.params.effective_delta
         return float(sum(self._stats.idf[t] * delta for t in query if 0 <= t < self.n_terms))
 
-    def _buffers(self) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    def _buffers(self, size: int | None = None) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Zeroed per-thread scratch of ``size`` documents (default: all), left zeroed after each use."""
+        size = self.n_docs if size is None else size
         s = self._scratch
-        if getattr(s, "acc", None) is None or s.acc.shape[0] != self.n_docs:
-            s.acc = np.zeros(self.n_docs, dtype=np.float64)
-            s.seen = np.zeros(self.n_docs, dtype=np.bool_)
-        return s.acc, s.seen
+        if getattr(s, "acc", None) is None or s.acc.shape[0] < size:
+            s.acc = np.zeros(size, dtype=np.float64)
+            s.seen = np.zeros(s.acc.shape[0], dtype=np.bool_)
+        return s.acc[:size], s.seen[:size]
 
 
 def _compute_stats(

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from corpus import IndexRow, Store, StoreState
 
-from . import persist
+from . import kernels, persist
 from .bm25 import BM25Index, BM25Params, merge_segments, segment_from_pairs
 from .doctokens import ChunkTerms, DocumentTokenizer, Terms
 from .errors import IndexCorrupt
@@ -266,8 +266,9 @@ class IndexManager:
                 index = self._build(store, state, progress)
             else:
                 index = self._update(index, store, state, progress)
-            self._current = self._save(index)
-            return self._current
+            self._current = current = self._save(index)
+        kernels.warm_up()  # compile (or load the cached compilation) now, not on the first question
+        return current
 
     def refresh(self, store: Store, *, progress: Callable[[int], None] | None = None) -> SearchIndex:
         """Apply what changed in the store since the current snapshot (cheap when nothing did); rebuild a

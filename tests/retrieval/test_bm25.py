@@ -145,3 +145,43 @@ def test_the_built_index_scores_like_rank_bm25_on_each_paragraphs_tokens(
         np.testing.assert_allclose(scores, expected[docs], rtol=1e-9)
         assert np.count_nonzero(expected) == docs.shape[0]
     store.close()
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+    variant: str,
+    compiled: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pruned top-k (compiled kernel, or numpy where numba is missing) is the head of rank_bm25's
+    full ranking, for every k, under a date/source mask and with deleted paragraphs."""
+    from retrieval import kernels
+
+    if compiled and not kernels.AVAILABLE:
+        pytest.skip("numba is not available here")
+    monkeypatch.setattr(kernels, "AVAILABLE", compiled)
+    docs, queries, doc_sets = corpora["cmrc"]
+    gone = list(range(5, len(docs), 17))
+    index, vocab = _index(docs, variant, len(docs) // 3)
+    index = index.delete(gone)
+    kept = [i for i in range(len(docs)) if i not in set(gone)]
+    reference = REFERENCE[variant]([docs[i] for i in kept])
+    allowed = np.random.default_rng(7).random(len(docs)) < 0.5
+    checked = 0
+    for query in queries:
+        ids = [vocab.get(t, -1) for t in query]
+        full = np.full(len(docs), -np.inf)
+        full[kept] = reference.get_scores(query)
+        for k in (1, 3, 10, 40):
+            for mask in (None, allowed):
+                live = [i for i in kept if doc_sets[i] & set(query) and (mask is None or mask[i])]
+                expected = sorted(live, key=lambda i: (-full[i], i))[:k]
+                top = index.top(ids, k, mask)
+                np.testing.assert_allclose(top.scores, full[expected], rtol=1e-9, atol=0)
+                # the same documents, up to ties at rounding level at the k-th place
+                differ = set(top.docs.tolist()) ^ set(expected)
+                assert all(abs(full[d] - full[expected[-1]]) <= 1e-9 * abs(full[d]) for d in differ)
+                checked += len(expected)
+    assert checked > 1000
