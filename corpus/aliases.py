@@ -120,13 +120,14 @@ _RIGHT_BOUNDARY = _FUNCTION | frozenset("上中下后前期今首将不召举积
 # What leads up to a name inside a run of name characters: cut after the last of these …
 _CUT_AFTER = re.compile(
     "[了的是在从向把被让给为]|(?<!自)由|会见|会晤|会谈|主持|召开|出席|考察|视察|致电|致信|回信|感谢|祝贺|代表|访问|走访|前往|来到"
-    "|抵达|通话|宣布|发布|印发|举行|举办|参加|参观|调研|慰问|激励|记者|获悉"
+    "|抵达|通话|宣布|发布|印发|举行|举办|参加|参观|调研|慰问|激励|记者|获悉|创立|创建|创办|成立|设立|组建"
 )
 _JOIN = re.compile("[与和及同]")
 # … then take off leading time words, verbs and prepositions (近日天津市总工会…, 出席第六届进博会…).
-_LEADING = tuple(
-    sorted(
-        """
+_LEADING = re.compile(
+    "|".join(
+        sorted(
+            """
         今天 今日 昨天 昨日 近日 日前 目前 此前 随后 当天 同日 近期 今年 去年 明年 上午 下午 晚上 当晚 近年来 多年来
         召开 举行 举办 开幕 闭幕 启动 成立 设立 组建 出席 参加 参与 参观 推出 发布 印发 实施 开展 建立 支持 加入
         来自 会同 牵头 组织 主办 承办 协办 指导 作为 位于 隶属 前往 走进 来到 访问 会见 会晤 邀请 应邀 代表
@@ -134,8 +135,9 @@ _LEADING = tuple(
         携手 记者 表示 指出 强调 认为 介绍 宣布 希望 呼吁 据悉 日电 电 讯 报道 消息
         携 与 同 跟 对 由 于 据 经 将 并 还 也 都 已 正 曾 又 再 即 就 均 共 仍 各 该 本 其 这 那 及 和
         """.split(),  # noqa: SIM905
-        key=len,
-        reverse=True,
+            key=len,
+            reverse=True,
+        )
     )
 )
 _NAME_CHAR = f"{CJK}0-9０-９A-Za-zＡ-Ｚａ-ｚ·•—－\\-"
@@ -192,7 +194,9 @@ def mine_aliases(text: str) -> list[MinedAlias]:
 def explicit_mentions(text: str) -> list[tuple[str, str, bool]]:
     """Every explicit pattern of the text as (short, long, kept): not kept are a document named by its kind
     (《条例》) and a long form that does not read as a name (the benchmark counts both)."""
-    out = []
+    out: list[tuple[str, str, bool]] = []
+    if "称" not in text:
+        return out
     for m in _EXPLICIT.finditer(text):
         short = _clean(m.group("quoted") or m.group("bare") or "")
         long, quoted = _long_before(text, m.start())
@@ -210,6 +214,8 @@ def explicit_mentions(text: str) -> list[tuple[str, str, bool]]:
 def _keep_explicit(short: str, long: str | None, quoted: bool) -> bool:
     if not long or len(short) < 2 or len(short) >= len(long) or short in COMMON_WORDS:
         return False
+    if any(c in short for c in "或、/"):
+        return False  # 简称甲或乙: two short forms in one, not one
     if _NOTE.sub("", long).endswith(_NOTE.sub("", short)):
         return False  # 《条例》 of 《军队功勋荣誉表彰条例》: the document's kind, not its name
     if not quoted and not long.endswith(NAME_ENDINGS + _THING_ENDINGS):
@@ -252,14 +258,8 @@ def _trim(run: str, keep: int = 0) -> str:
         (m.end() for m in _JOIN.finditer(head) if head[: m.start()].endswith(NAME_ENDINGS)), default=0
     )
     run = run[max(cut, joined) :]
-    changed = True
-    while changed:
-        changed = False
-        for word in _LEADING:
-            if run.startswith(word) and len(run) - len(word) >= max(keep, 1):
-                run = run[len(word) :]
-                changed = True
-                break
+    while (m := _LEADING.match(run)) and len(run) - m.end() >= max(keep, 1):
+        run = run[m.end() :]
     return run
 
 
@@ -286,16 +286,17 @@ def _implicit(text: str) -> Iterable[tuple[str, str]]:
         for c in {name.long[name.own], name.long[-1]}:
             by_last.setdefault(c, []).append(name)
     occurrences: dict[tuple[str, str], list[int]] = {}
-    for end in range(2, len(text) + 1):
-        fitting = by_last.get(text[end - 1])
-        if not fitting or end in inside or text[end - 1 : end + 1] in _CONTINUATIONS:
+    ends = sorted(pos + 1 for c in by_last for pos in _find_all(text, c))
+    for end in ends:
+        if end < 2 or end in inside or text[end - 1 : end + 1] in _CONTINUATIONS:
             continue
+        fitting = by_last[text[end - 1]]
         for size in (2, 3, 4):
             start = end - size
             if start < 0:
                 break
             short = text[start:end]
-            if not _CJK_ONLY.match(short) or short in COMMON_WORDS:
+            if short[0] in _FUNCTION or short in COMMON_WORDS or not _CJK_ONLY.match(short):
                 continue
             for name in fitting:
                 if _abbreviates(short, name):
@@ -308,6 +309,13 @@ def _implicit(text: str) -> Iterable[tuple[str, str]]:
         chosen = _one_name(found)
         if chosen is not None:
             yield short, chosen
+
+
+def _find_all(text: str, char: str) -> Iterable[int]:
+    pos = text.find(char)
+    while pos >= 0:
+        yield pos
+        pos = text.find(char, pos + 1)
 
 
 def _names(text: str) -> list[_Name]:
@@ -339,7 +347,7 @@ def _abbreviates(short: str, name: _Name) -> bool:
     """Whether ``short`` can stand for ``name``: its characters in order, the last one the first or last of
     the name's ending, at least one from the name's own part; not the name's tail."""
     long = name.long
-    if len(long) < len(short) + 2 or long.endswith(short) or short[0] in _FUNCTION:
+    if short[0] not in long[: name.own] or len(long) < len(short) + 2 or long.endswith(short):
         return False
     if short in long[: name.own]:
         return False  # 红十字会 of 红十字会与红新月会国际联合会: a name within the name
