@@ -3,6 +3,8 @@
 python -m bench ingest [--paragraphs N]
 python -m bench retrieval [--sizes 10000,100000,1000000] [--reference-max N]
 python -m bench news        (the real archive in ../shared/eval/news/ and its reader questions)
+python -m bench aliases [--db data/news.db] [--judged bench/aliases-judged.tsv]
+                            (the archive's abbreviations: pairs, precision, short vs long questions)
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from . import ingest, load, news, retrieval
+from . import aliases, ingest, load, news, retrieval
 
 
 def _sizes(text: str) -> list[int]:
@@ -25,7 +27,11 @@ def main() -> None:
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "name", choices=["ingest", "retrieval", "news", "load", "soak"], help="which benchmark"
+        "name", choices=["ingest", "retrieval", "news", "load", "soak", "aliases"], help="which benchmark"
+    )
+    parser.add_argument("--db", type=Path, default=aliases.DB, help="aliases: the news archive's database")
+    parser.add_argument(
+        "--judged", type=Path, default=aliases.JUDGED, help="aliases: hand judgments of pairs"
     )
     parser.add_argument("--users", type=int, default=200, help="load: simulated users")
     parser.add_argument("--per-user", type=int, default=5, help="load: questions each user sends at once")
@@ -45,6 +51,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    if args.name == "aliases":
+        aliases.main(args.db, args.judged, args.json)
+        return
     args.work.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]]
     if args.name == "ingest":
