@@ -215,7 +215,8 @@ def _clause(store: Store, ids: Sequence[int], form: str) -> tuple[int, str, str]
         if article is None:
             continue
         for paragraph in article.paragraphs:
-            text = _NOTE.sub("", paragraph.text)
+            # Parentheses go (以下简称…), except in the form itself (…指南（2025版）).
+            text = _NOTE.sub("", paragraph.text.replace(form, "\0")).replace("\0", form)
             at = text.find(form)
             if at < 0:
                 continue

@@ -375,7 +375,15 @@ def cmd_aliases(args: argparse.Namespace, settings: Settings) -> int:
     known = {(p.short, p.long) for p in mined}
     if dictionary and not args.explicit:
         rows += [
-            {"short": s, "long": lg, "articles": 0, "explicit": 0, "used": True, "why": USED, "source": "user"}
+            {
+                "short": s,
+                "long": lg,
+                "articles": 0,
+                "explicit": 0,
+                "used": True,
+                "why": USED,
+                "source": "user",
+            }
             for s, lg in dictionary.adds
             if (s, lg) not in known
         ]
