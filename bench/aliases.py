@@ -36,7 +36,7 @@ from typing import Any
 from bot.config import load_settings
 from bot.service import NewsService
 from corpus import AliasCount, Store
-from corpus.aliases import explicit_mentions, mining_text
+from corpus.aliases import explicit_mentions
 from retrieval.aliases import USED, AliasMap
 from retrieval.question import parse_question
 
@@ -100,12 +100,8 @@ def run(db: Path, judged: Path = JUDGED) -> dict[str, Any]:
 def _explicit_patterns(store: Store) -> dict[str, int]:
     """Every explicit pattern the archive holds, by what became of it."""
     kept = kind = other = 0
-    rows = store.db.conn.execute(
-        "SELECT a.kicker, a.headline, a.subtitle, (SELECT group_concat(text, char(10)) FROM "
-        "(SELECT text FROM paragraphs p WHERE p.article_id = a.id ORDER BY p.ordinal)) FROM articles a"
-    )
-    for kicker, headline, subtitle, body in rows:
-        for short, long, keep in explicit_mentions(mining_text(kicker, headline, subtitle, [body or ""])):
+    for _, text in store.mining_texts():
+        for short, long, keep in explicit_mentions(text):
             if keep:
                 kept += 1
             elif long and _NOTE.sub("", long).endswith(_NOTE.sub("", short)):
@@ -161,7 +157,7 @@ def _one_form_only(service: NewsService, pairs: Sequence[AliasCount], said: str)
     cases = []
     for p in pairs:
         spelled, absent = getattr(p, other), getattr(p, said)
-        only = _articles_with(service.store, spelled) - _articles_with(service.store, absent)
+        only = service.store.articles_with(spelled) - service.store.articles_with(absent)
         taken = 0
         for article_id in sorted(only):
             found = _clause(service.store, [article_id], spelled)
@@ -196,15 +192,6 @@ def _compare(
     n = len(rows)
     figures = {f"r@1_{k}": round(sum(r[k] == 1 for r in rows) / n, 3) if n else None for k in keys}
     return {"cases": n, "columns": list(keys), **figures, "rows": rows}
-
-
-def _articles_with(store: Store, text: str) -> set[int]:
-    rows = store.db.conn.execute(
-        "SELECT id FROM articles WHERE instr(headline, ?) > 0 UNION "
-        "SELECT article_id FROM paragraphs WHERE instr(text, ?) > 0",
-        (text, text),
-    )
-    return {r[0] for r in rows}
 
 
 def _clause(store: Store, ids: Sequence[int], form: str) -> tuple[int, str, str] | None:

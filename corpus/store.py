@@ -314,13 +314,9 @@ class Store:
             if self.meta("aliases_miner") == str(MINER_VERSION):
                 return
             conn.execute("DELETE FROM article_aliases")
-            rows = conn.execute(
-                "SELECT a.id, a.kicker, a.headline, a.subtitle, (SELECT group_concat(text, char(10)) FROM "
-                "(SELECT text FROM paragraphs p WHERE p.article_id = a.id ORDER BY p.ordinal)) FROM articles a"
-            )
             batch: list[tuple[Any, ...]] = []
-            for article_id, kicker, headline, subtitle, body in rows:
-                batch += _alias_rows(article_id, mining_text(kicker, headline, subtitle, [body or ""]))
+            for article_id, text in self.mining_texts():
+                batch += _alias_rows(article_id, text)
                 if len(batch) >= 10000:
                     conn.executemany(_INSERT_ALIAS, batch)
                     batch.clear()
@@ -328,6 +324,24 @@ class Store:
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('aliases_miner', ?)", (str(MINER_VERSION),)
             )
+
+    def mining_texts(self) -> Iterator[tuple[int, str]]:
+        """Every article's id and the text its abbreviations are mined from (``corpus.aliases.mining_text``)."""
+        rows = self.db.conn.execute(
+            "SELECT a.id, a.kicker, a.headline, a.subtitle, (SELECT group_concat(text, char(10)) FROM "
+            "(SELECT text FROM paragraphs p WHERE p.article_id = a.id ORDER BY p.ordinal)) FROM articles a"
+        )
+        for article_id, kicker, headline, subtitle, body in rows:
+            yield article_id, mining_text(kicker, headline, subtitle, [body or ""])
+
+    def articles_with(self, text: str) -> set[int]:
+        """The articles whose headline or a paragraph holds ``text`` (a scan: for benchmarks, not questions)."""
+        rows = self.db.conn.execute(
+            "SELECT id FROM articles WHERE instr(headline, ?) > 0 UNION "
+            "SELECT article_id FROM paragraphs WHERE instr(text, ?) > 0",
+            (text, text),
+        )
+        return {r[0] for r in rows}
 
     def _bump_generation(self) -> None:
         self.db.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
