@@ -131,11 +131,17 @@ class SearchIndex:
     def term_ids(self, tokens: Sequence[str]) -> list[int]:
         return [self.term_id(t) for t in tokens]
 
-    def rank(self, query: Sequence[str], k: int, filters: Filters = NO_FILTERS) -> list[Ranked]:
+    def rank(
+        self,
+        query: Sequence[str],
+        k: int,
+        filters: Filters = NO_FILTERS,
+        weights: Sequence[float] | None = None,
+    ) -> list[Ranked]:
         """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them) among those
-        ``filters`` let through."""
+        ``filters`` let through; ``weights`` (one per token, default 1) scale the tokens' scores."""
         ids = self.term_ids(query)
-        top = self.bm25.top(ids, k, self._mask(filters))
+        top = self.bm25.top(ids, k, self._mask(filters), weights)
         docs = top.docs
         held = np.zeros((len(query), docs.shape[0]), dtype=np.bool_)
         for row, term in enumerate(ids):

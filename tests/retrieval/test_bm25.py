@@ -102,6 +102,31 @@ def test_deleting_documents_equals_rank_bm25_without_them(
         assert renumber[a.docs].tolist() == b.docs.tolist()
 
 
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_weights_scale_each_terms_share_and_ones_change_nothing(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]], variant: str
+) -> None:
+    docs, queries, _ = corpora["cmrc"]
+    reference = REFERENCE[variant](docs)
+    index, vocab = _index(docs, variant, len(docs) // 3)
+    for query in queries[:30]:
+        ids = [vocab.get(t, -1) for t in query]
+        plain = index.top(ids, 10)
+        ones = index.top(ids, 10, weights=[1.0] * len(ids))
+        assert ones.docs.tolist() == plain.docs.tolist() and ones.scores.tolist() == plain.scores.tolist()
+        if len(query) < 2:
+            continue
+        # The last term at half weight: every document's score loses half of that term's part.
+        weights = [1.0] * (len(ids) - 1) + [0.5]
+        docs_hit, scores = index.score_docs(ids, weights)
+        whole = reference.get_scores(query)
+        last = reference.get_scores(query[-1:])  # with BM25+'s floor for the term, which is weighted too
+        np.testing.assert_allclose(scores, (whole - 0.5 * last)[docs_hit], rtol=1e-9, atol=1e-12)
+        top = index.top(ids, 10, weights=weights)  # MaxScore pruning with weighted bounds
+        order = np.argsort(-(whole - 0.5 * last)[docs_hit], kind="stable")[:10]
+        np.testing.assert_allclose(np.sort(top.scores), np.sort(scores[order]), rtol=1e-9)
+
+
 def test_terms_nobody_has_score_nothing_and_top_is_empty() -> None:
     index = BM25Index.create(BM25Params(), [build_segment(0, [[0, 1], [1, 2]])], 3)
     assert index.top([-1, 7], 5).docs.tolist() == []
