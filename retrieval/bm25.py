@@ -110,24 +110,42 @@ def build_segment(first_doc: int, docs: Sequence[Sequence[int]]) -> Segment:
 
 
 def segment_from_pairs(
-    first_doc: int, terms: npt.NDArray[np.int64], docs: npt.NDArray[np.int64], doc_len: npt.NDArray[np.int64]
+    first_doc: int,
+    terms: npt.NDArray[np.signedinteger[Any]],
+    docs: npt.NDArray[np.signedinteger[Any]],
+    doc_len: npt.NDArray[np.int64],
 ) -> Segment:
     """Build a segment from one (term id, local document number) pair per token occurrence, in any order."""
     n_local = int(doc_len.shape[0])
     lengths = doc_len.astype(np.int32)
     if not terms.shape[0]:
         return Segment(first_doc, lengths, np.zeros(1, dtype=np.int64), _EMPTY_I32, _EMPTY_U16)
-    # Sorting (term, doc) keys gives term-major postings and, by run length, each term frequency.
-    keys, tf = np.unique(terms * n_local + docs, return_counts=True)
+    # Sorting (term, doc) keys gives term-major postings and, by run length, each term frequency. In
+    # place and without np.unique's copies: a bulk build's peak memory is this sort.
+    keys = terms.astype(np.int64)
+    keys *= n_local
+    keys += docs
+    keys.sort()
+    fresh = np.empty(keys.shape[0], dtype=np.bool_)
+    fresh[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
+    starts = np.flatnonzero(fresh)
+    del fresh
+    tf = np.diff(starts, append=keys.shape[0])
+    keys = keys[starts]
+    del starts
     term_of = keys // n_local
     n_terms = int(term_of[-1]) + 1
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(np.bincount(term_of, minlength=n_terms), out=indptr[1:])
+    del term_of
+    keys %= n_local
+    keys += first_doc
     return Segment(
         first_doc,
         lengths,
         indptr,
-        (keys % n_local + first_doc).astype(np.int32),
+        keys.astype(np.int32),
         # A term repeated more than 65,535 times in one paragraph counts 65,535 times: no paragraph does.
         np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16),
     )

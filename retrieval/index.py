@@ -375,12 +375,14 @@ class IndexManager:
                 mapped = time.perf_counter()
                 terms, docs = _chunk_terms(chunk, index.vocab)
                 mapping += time.perf_counter() - mapped
-                terms_parts.append(terms)
-                docs_parts.append(docs + offset)
+                terms_parts.append(terms.astype(np.int32))  # half the memory of a batch's occurrences
+                docs_parts.append((docs + offset).astype(np.int32))
                 offset += chunk.rows
             analysed = time.perf_counter()
-            terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, np.int64)
-            docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.int64)
+            terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, np.int32)
+            del terms_parts
+            docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.int32)
+            del docs_parts
             doc_len = np.bincount(docs, minlength=len(batch)).astype(np.int64)
             segment = segment_from_pairs(index.bm25.n_docs, terms, docs, doc_len)
             log.debug(
