@@ -151,22 +151,39 @@ def segment_from_pairs(
     )
 
 
+_MERGE_CHUNK = 1 << 22  # postings copied per step of a merge: bounds its temporary arrays (~64 MB)
+
+
 def merge_segments(segments: Sequence[Segment]) -> Segment:
-    """One segment holding the postings of contiguous ``segments`` (document numbers unchanged)."""
+    """One segment holding the postings of contiguous ``segments`` (document numbers unchanged).
+
+    Each segment's postings are copied into their place in the merged arrays a range of terms at a time,
+    so beyond the result the merge needs only bounded scratch: merging a million-paragraph build's
+    segments does not double or triple its memory with sort keys.
+    """
     n_terms = max(s.n_terms for s in segments)
-    terms = np.concatenate(
-        [np.repeat(np.arange(s.n_terms, dtype=np.int64), np.diff(s.indptr)) for s in segments]
-    )
-    order = np.argsort(terms, kind="stable")  # segments are in document order, so docs stay sorted per term
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(np.bincount(terms, minlength=n_terms), out=indptr[1:])
-    return Segment(
-        segments[0].first_doc,
-        np.concatenate([s.doc_len for s in segments]),
-        indptr,
-        np.concatenate([s.docs for s in segments])[order],
-        np.concatenate([s.tf for s in segments])[order],
-    )
+    for seg in segments:
+        indptr[1 : seg.n_terms + 1] += np.diff(seg.indptr)
+    np.cumsum(indptr, out=indptr)
+    docs = np.empty(int(indptr[-1]), dtype=np.int32)
+    tf = np.empty(int(indptr[-1]), dtype=np.uint16)
+    free = indptr[:-1].copy()  # per term: where the next segment's postings go
+    for seg in segments:
+        own = seg.indptr  # segments are in document order, so each term's documents stay sorted
+        start = 0
+        while start < seg.n_terms:
+            stop = int(np.searchsorted(own, own[start] + _MERGE_CHUNK, side="right")) - 1
+            stop = min(max(stop, start + 1), seg.n_terms)
+            lo, hi = int(own[start]), int(own[stop])
+            if hi > lo:
+                counts = np.diff(own[start : stop + 1])
+                dest = np.repeat(free[start:stop] - own[start:stop], counts) + np.arange(lo, hi)
+                docs[dest] = seg.docs[lo:hi]
+                tf[dest] = seg.tf[lo:hi]
+            start = stop
+        free[: seg.n_terms] += np.diff(own)
+    return Segment(segments[0].first_doc, np.concatenate([s.doc_len for s in segments]), indptr, docs, tf)
 
 
 @dataclass(frozen=True)

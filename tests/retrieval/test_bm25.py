@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +211,31 @@ def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
                 assert all(abs(full[d] - full[expected[-1]]) <= 1e-9 * abs(full[d]) for d in differ)
                 checked += len(expected)
     assert checked > 1000
+
+
+@pytest.mark.parametrize("chunk", [1 << 22, 7])
+def test_merged_segments_hold_exactly_the_postings_of_one_built_whole(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+    chunk: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bulk build's segments merged into one (a range of terms at a time, however small the range) are
+    the segment a single build of every document gives: same term ranges, documents and frequencies."""
+    from retrieval import bm25
+
+    monkeypatch.setattr(bm25, "_MERGE_CHUNK", chunk)
+    docs, _, _ = corpora["cmrc"]
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs]
+    n = len(ids)
+    # uneven parts, one of a single document; later ones know more terms
+    cuts = [0, n // 4, n // 4 + 1, 3 * n // 4, n]
+    parts = [build_segment(lo, ids[lo:hi]) for lo, hi in pairwise(cuts)]
+    assert len({p.n_terms for p in parts}) > 1 and all(p.n_docs for p in parts)
+    merged = bm25.merge_segments(parts)
+    whole = build_segment(0, ids)
+    assert merged.first_doc == 0
+    np.testing.assert_array_equal(merged.indptr, whole.indptr)
+    np.testing.assert_array_equal(merged.docs, whole.docs)
+    np.testing.assert_array_equal(merged.tf, whole.tf)
+    np.testing.assert_array_equal(merged.doc_len, whole.doc_len)
