@@ -20,6 +20,7 @@ from typing import Any
 from corpus import Article, FileResult, Store, ingest_file, ingest_paths, sample_paths
 from corpus.botstate import BotState, Subscription, Subscriptions
 from retrieval.bm25 import BM25Params
+from retrieval.cluster import Cluster
 from retrieval.compose import Answer, ComposeOptions, compose_answer, relevant_hits
 from retrieval.digest import Digest, build_digest
 from retrieval.followup import FollowUp, follow_up
@@ -138,13 +139,27 @@ class NewsService:
         tokenizer = tokenizer or Tokenizer(settings.userdict or default_userdict())
         params = BM25Params(settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
         index_dir = settings.index_dir if persist else None
+        cluster = (
+            Cluster.connect(
+                settings.ray_address, shards=settings.ray_shards, deadline=settings.ray_deadline_ms / 1000
+            )
+            if settings.ray_address
+            else None
+        )
         searcher = Searcher.open(
-            store, index_dir, tokenizer=tokenizer, params=params, title_copies=settings.title_copies
+            store,
+            index_dir,
+            tokenizer=tokenizer,
+            params=params,
+            title_copies=settings.title_copies,
+            cluster=cluster,
         )
         return cls(settings, store, searcher, clock=clock)
 
     def close(self) -> None:
         self.store.close()
+        if self.searcher.cluster:
+            self.searcher.cluster.close()
 
     # --- time ---------------------------------------------------------------------------------------
 
@@ -240,7 +255,11 @@ class NewsService:
         return self.store.articles(limit=n)
 
     def stats(self) -> dict[str, Any]:
-        return self.store.stats()
+        """The store's counts; with a cluster, also its searches and how many lacked a shard (partial)."""
+        stats = self.store.stats()
+        if self.searcher.cluster:
+            stats.update(self.searcher.cluster.stats)
+        return stats
 
     # --- digests ------------------------------------------------------------------------------------
 

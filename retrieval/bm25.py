@@ -239,6 +239,36 @@ class BM25Index:
         deleted[idx[(idx >= 0) & (idx < self.n_docs)]] = True
         return BM25Index.create(self.params, self.segments, self.n_terms, deleted)
 
+    def shard(self, lo: int, hi: int) -> BM25Index:
+        """Documents ``[lo, hi)`` as an index of their own, numbered from 0, that scores them with this
+        index's collection statistics (N, average length, document frequencies): its scores are the
+        whole collection's, which is what lets shards of one index answer for it."""
+        segments = []
+        for s in self.segments:
+            first, last = max(s.first_doc, lo), min(s.first_doc + s.n_docs, hi)
+            if first >= last:
+                continue
+            terms = np.repeat(np.arange(s.n_terms, dtype=np.int64), np.diff(s.indptr))
+            inside = (s.docs >= first) & (s.docs < last)
+            indptr = np.zeros(s.n_terms + 1, dtype=np.int64)
+            np.cumsum(np.bincount(terms[inside], minlength=s.n_terms), out=indptr[1:])
+            segments.append(
+                Segment(
+                    first - lo,
+                    s.doc_len[first - s.first_doc : last - s.first_doc],
+                    indptr,
+                    (s.docs[inside] - lo).astype(np.int32),
+                    s.tf[inside],
+                )
+            )
+        st = self._stats
+        stats = _Stats(st.n_docs_live, st.avgdl, st.df, st.idf, st.norm[lo:hi])
+        return BM25Index(self.params, tuple(segments), self.n_terms, self.deleted[lo:hi], stats)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (to a shard's process) without the per-thread scratch, which cannot be, and the caches.
+        return (BM25Index, (self.params, self.segments, self.n_terms, self.deleted, self._stats))
+
     def with_segments(self, segments: Iterable[Segment]) -> BM25Index:
         """The same documents, laid out in other segments (after a merge)."""
         return BM25Index.create(self.params, segments, self.n_terms, self.deleted)

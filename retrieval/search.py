@@ -9,6 +9,7 @@ from pathlib import Path
 from corpus import Store
 
 from .bm25 import BM25Params
+from .cluster import Cluster
 from .hits import Hit, SearchResult
 from .index import NO_FILTERS, Filters, IndexManager, Ranked, SearchIndex
 from .question import Question
@@ -25,10 +26,11 @@ _CONTEXT_HITS = 30  # hits whose articles' full text comes with a search result
 class Searcher:
     """Ranks the paragraphs of one store. Open it once at start-up (it loads or builds the index)."""
 
-    def __init__(self, store: Store, manager: IndexManager) -> None:
+    def __init__(self, store: Store, manager: IndexManager, cluster: Cluster | None = None) -> None:
         self.store = store
         self.manager = manager
         self.tokenizer = manager.tokenizer
+        self.cluster = cluster
 
     @classmethod
     def open(
@@ -39,17 +41,25 @@ class Searcher:
         tokenizer: Tokenizer | None = None,
         params: BM25Params | None = None,
         title_copies: int = 2,
+        cluster: Cluster | None = None,
     ) -> Searcher:
-        """Open the index beside the database (``index_dir=None`` keeps it in memory only)."""
+        """Open the index beside the database (``index_dir=None`` keeps it in memory only); with a
+        ``cluster``, builds segment text in its tasks and queries are answered by its shards."""
         manager = IndexManager(
-            index_dir, tokenizer or Tokenizer(default_userdict()), params or BM25Params(), title_copies
+            index_dir,
+            tokenizer or Tokenizer(default_userdict()),
+            params or BM25Params(),
+            title_copies,
+            cluster.analyse_chunks if cluster else None,
         )
         manager.open(store)
-        return cls(store, manager)
+        return cls(store, manager, cluster)
 
     @property
     def index(self) -> SearchIndex:
-        return self.manager.current
+        """The current snapshot (served by the cluster's shards when there is one)."""
+        current = self.manager.current
+        return self.cluster.serve(current) if self.cluster else current
 
     def refresh(self) -> SearchIndex:
         """Bring the index up to date with the store (new and replaced articles)."""
@@ -87,7 +97,7 @@ class Searcher:
                 ranked += [r for r in within if r.paragraph_id not in seen]
             return ranked
 
-        index = self.index
+        index = self.manager.current
         if not index.intact():  # a file truncated under the mapping would kill the process when read
             index = self.manager.rebuild(self.store, index)
         try:
