@@ -4,6 +4,7 @@ python -m bench ingest [--paragraphs N]
 python -m bench retrieval [--sizes 10000,100000,1000000] [--reference-max N]
 python -m bench news        (the real archive in ../shared/eval/news/ and its reader questions)
 python -m bench timeline [--db data/news.db] [--topics 神舟,冬奥]   (/timeline on the real archive)
+python -m bench cluster [--copies 4] [--parts exact,overhead,fault,bulk]   (shards and bulk segmentation on a local Ray cluster: pip install -e '.[cluster]')
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from . import ingest, load, news, retrieval
+from . import cluster, ingest, load, news, retrieval
 
 
 def _sizes(text: str) -> list[int]:
@@ -26,7 +27,9 @@ def main() -> None:
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "name", choices=["ingest", "retrieval", "news", "timeline", "load", "soak"], help="which benchmark"
+        "name",
+        choices=["ingest", "retrieval", "news", "timeline", "load", "soak", "cluster"],
+        help="which benchmark",
     )
     parser.add_argument("--users", type=int, default=200, help="load: simulated users")
     parser.add_argument("--per-user", type=int, default=5, help="load: questions each user sends at once")
@@ -52,6 +55,13 @@ def main() -> None:
         default=news.TOPICS,
         help="timeline: comma-separated keywords (the first gets its own figures)",
     )
+    parser.add_argument("--copies", type=int, default=4, help="cluster: copies of the news archive to ingest")
+    parser.add_argument(
+        "--parts",
+        type=lambda text: tuple(p for p in text.split(",") if p.strip()),
+        default=cluster.PARTS,
+        help="cluster: which of exact,overhead,fault,bulk (default all)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -65,6 +75,8 @@ def main() -> None:
         results = [load.run_soak(args.minutes)]
     elif args.name == "news":
         results = [news.run(args.work)]
+    elif args.name == "cluster":
+        results = [cluster.run(args.work, copies=args.copies, parts=args.parts)]
     elif args.name == "timeline":
         results = [news.run_timeline(args.work, db=args.db, topics=args.topics)]
     else:

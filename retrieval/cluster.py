@@ -22,6 +22,7 @@ import dataclasses
 import itertools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -86,11 +87,28 @@ class _Shards:
         document number; shards that fail or miss the deadline are left out, logged and counted."""
         import ray
 
+        asked = time.monotonic()
         refs = [
             getattr(actor, call).remote(*arguments(lo, hi))
             for actor, (lo, hi) in zip(self.actors, self.bounds, strict=True)
         ]
-        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=self.deadline)
+        try:  # the usual case, in one call: every shard answers in time
+            answers = [
+                (lo, r) for (lo, _), r in zip(self.bounds, ray.get(refs, timeout=self.deadline), strict=True)
+            ]
+        except (ray.exceptions.GetTimeoutError, ray.exceptions.RayError):
+            answers = self._survivors(refs, max(0.0, asked + self.deadline - time.monotonic()))
+        with self.counts.lock:
+            self.counts.searches += 1
+            self.counts.partial += len(answers) < len(refs)
+        return answers
+
+    def _survivors(self, refs: list[Any], remaining: float) -> list[tuple[int, Any]]:
+        """The answers of the shards that give one within the ``remaining`` seconds (one shard failing
+        fast does not cut the others' time); the others are logged."""
+        import ray
+
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=remaining)
         done = set(ready)
         answers: list[tuple[int, Any]] = []
         missing: list[str] = []
@@ -102,11 +120,7 @@ class _Shards:
                 answers.append((lo, ray.get(ref)))
             except ray.exceptions.RayError as exc:
                 missing.append(f"{n} ({type(exc).__name__})")
-        with self.counts.lock:
-            self.counts.searches += 1
-            self.counts.partial += bool(missing)
-        if missing:
-            log.warning("partial search: shard(s) %s left out", ", ".join(missing))
+        log.warning("partial search: shard(s) %s left out", ", ".join(missing))
         return answers
 
 

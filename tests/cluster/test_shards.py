@@ -60,7 +60,9 @@ def test_shards_give_the_single_indexs_top10_ids_and_scores(
             for mask in (None, allowed):
                 want, got = index.bm25.top(ids, 10, mask), sharded.bm25.top(ids, 10, mask)
                 assert got.docs.tolist() == want.docs.tolist()
-                np.testing.assert_allclose(got.scores, want.scores, rtol=1e-9, atol=0)
+                # Bit for bit, not just within 1e-9: shards add each document's terms in the single
+                # index's order, so near-ties break the same way (on cmrc2018-train they did not before).
+                assert got.scores.tolist() == want.scores.tolist()
                 compared += want.docs.shape[0]
             docs, scores = sharded.bm25.score_docs(ids)
             want_docs, want_scores = index.bm25.score_docs(ids)
