@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -215,7 +216,7 @@ def _bulk(work: Path, tok: Tokenizer, copies: int) -> dict[str, Any]:
     out: dict[str, Any] = {"bulk_input": f"news archive x{copies}"}
     seconds: dict[str, float] = {}
     for name, chunk_map in ways.items():
-        with tempfile.TemporaryDirectory(dir=work) as tmp, _WorkerPeaks() as peaks:
+        with tempfile.TemporaryDirectory(dir=work) as tmp, _WorkerPeaks() as peaks, _BuildPhases() as phases:
             db = Path(tmp) / "bulk.db"
             start = time.perf_counter()
             with Store(db) as store:
@@ -226,6 +227,7 @@ def _bulk(work: Path, tok: Tokenizer, copies: int) -> dict[str, Any]:
             done = time.perf_counter()
         out[f"bulk_{name}_s"] = f"{done - start:.1f} (store {stored - start:.1f}, index {done - stored:.1f})"
         out[f"bulk_{name}_chars_per_s"] = round(chars / (done - start))
+        out[f"bulk_{name}_index_phases_s"] = phases.summary()
         if name == "ray_2_workers":
             out["bulk_ray_worker_peak_rss_mb"] = peaks.summary()
         out.setdefault("bulk_paragraphs", index.n_paragraphs)
@@ -280,6 +282,36 @@ class _WorkerPeaks:
     def summary(self) -> str:
         busy = sorted((rss for rss in self.peaks.values()), reverse=True)
         return ", ".join(f"{rss / 2**20:.0f}" for rss in busy[:4]) or "no worker seen"
+
+
+class _BuildPhases(logging.Handler):
+    """The index build's own timing of its phases (its debug log): segmenting and mapping terms (in the
+    driver or waiting for the workers), of which mapping ids to the vocabulary, and building postings."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.terms = self.mapping = self.postings = 0.0
+        self._logger = logging.getLogger("retrieval.index")
+        self._level = self._logger.level
+
+    def __enter__(self) -> _BuildPhases:
+        self._logger.addHandler(self)
+        self._logger.setLevel(logging.DEBUG)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("indexed %d paragraphs") and isinstance(record.args, tuple):
+            _, terms, mapping, postings = record.args
+            self.terms += float(terms)  # type: ignore[arg-type]
+            self.mapping += float(mapping)  # type: ignore[arg-type]
+            self.postings += float(postings)  # type: ignore[arg-type]
+
+    def summary(self) -> str:
+        return f"terms {self.terms:.1f} (id mapping {self.mapping:.1f}), postings {self.postings:.1f}"
 
 
 def _ray_processes(prefix: str) -> dict[int, int]:
