@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from retrieval.cluster import Cluster
 from retrieval.index import SearchIndex
 from retrieval.search import Searcher
 from retrieval.tokenize import Tokenizer
-from tests.conftest import CMRC, NOW, SAMPLE_PAGE, SEEDS
+from tests.conftest import CMRC, NOW, SAMPLE_PAGE, SEEDS, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +128,21 @@ def test_a_killed_shard_gives_partial_answers_counted_then_answers_resume(
     assert partial >= 1
     assert cluster.stats["partial_searches"] == partial
     cluster.close()
+
+
+def test_without_ray_the_cli_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    small_corpus_file: Path,
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as where the extra is not installed
+    code, _, err = run_cli(
+        capsys, "--db", str(tmp_path / "n.db"), "--ray", "local", "ingest", str(small_corpus_file)
+    )
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "newsbot: NEWSBOT_RAY_ADDRESS is set but Ray is not installed: pip install 'newsbot[cluster]'"
+    ]
+    code, _, err = run_cli(capsys, "--db", str(tmp_path / "n.db"), "ingest", str(small_corpus_file))
+    assert code == 0  # the default needs no Ray
