@@ -2,8 +2,11 @@
 
 python -m bench ingest [--paragraphs N]
 python -m bench retrieval [--sizes 10000,100000,1000000] [--reference-max N]
+python -m bench retrieval --news [--times 1,10]   (the real archive ×1 and ×10, tantivy beside it)
 python -m bench news        (the real archive in ../shared/eval/news/ and its reader questions)
 python -m bench timeline [--db data/news.db] [--topics 神舟,冬奥]   (/timeline on the real archive)
+python -m bench aliases [--db data/news.db] [--judged bench/aliases-judged.tsv]
+                            (the archive's abbreviations: pairs, precision, short vs long questions)
 python -m bench cluster [--copies 4] [--parts exact,overhead,fault,bulk]   (shards and bulk segmentation on a local Ray cluster: pip install -e '.[cluster]')
 """
 
@@ -15,7 +18,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from . import cluster, ingest, load, news, retrieval
+from . import aliases, cluster, ingest, load, news, realdata, retrieval
 
 
 def _sizes(text: str) -> list[int]:
@@ -28,8 +31,11 @@ def main() -> None:
     )
     parser.add_argument(
         "name",
-        choices=["ingest", "retrieval", "news", "timeline", "load", "soak", "cluster"],
+        choices=["ingest", "retrieval", "news", "timeline", "load", "soak", "aliases", "cluster"],
         help="which benchmark",
+    )
+    parser.add_argument(
+        "--judged", type=Path, default=aliases.JUDGED, help="aliases: hand judgments of pairs"
     )
     parser.add_argument("--users", type=int, default=200, help="load: simulated users")
     parser.add_argument("--per-user", type=int, default=5, help="load: questions each user sends at once")
@@ -44,10 +50,21 @@ def main() -> None:
         default=100_000,
         help="retrieval: largest size at which rank_bm25 and bm25s are run too",
     )
+    parser.add_argument(
+        "--news",
+        action="store_true",
+        help="retrieval: the news archive in ../shared/eval/news/ (copied --times over) instead of generated text",
+    )
+    parser.add_argument(
+        "--times", type=_sizes, default=[1, 10], help="retrieval --news: copies of the archive"
+    )
     parser.add_argument("--queries", type=int, default=200, help="retrieval: generated questions per size")
     parser.add_argument("--work", type=Path, default=Path("bench/out"), help="folder for generated corpora")
     parser.add_argument(
-        "--db", type=Path, help="timeline: a database of the news archive (default: ingested under --work)"
+        "--db",
+        type=Path,
+        help="timeline, aliases: a database of the news archive (timeline: default ingested under --work; "
+        f"aliases: default {aliases.DB})",
     )
     parser.add_argument(
         "--topics",
@@ -65,6 +82,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    if args.name == "aliases":
+        aliases.main(args.db or aliases.DB, args.judged, args.json)
+        return
     args.work.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]]
     if args.name == "ingest":
@@ -79,6 +99,8 @@ def main() -> None:
         results = [cluster.run(args.work, copies=args.copies, parts=args.parts)]
     elif args.name == "timeline":
         results = [news.run_timeline(args.work, db=args.db, topics=args.topics)]
+    elif args.news:
+        results = realdata.run(args.times, args.work)
     else:
         results = retrieval.run(
             args.sizes, args.work, reference_max=args.reference_max, n_queries=args.queries

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus import Article, CorpusError, FileResult, Store, ingest_paths, printable
+from retrieval.aliases import USED, AliasMap
 from retrieval.errors import RetrievalError
 from retrieval.search import Filters
 
@@ -25,7 +26,15 @@ from .render.common import headline_of
 from .render.json import answer_json, article_json, digest_json, timeline_json
 from .render.telegram import render_telegram
 from .render.terminal import article_text, digest_text, render_terminal, timeline_text
-from .service import NewsService, QuestionTooLong, iso, open_store, parse_day, system_clock
+from .service import (
+    NewsService,
+    QuestionTooLong,
+    iso,
+    open_store,
+    parse_day,
+    read_alias_dictionary,
+    system_clock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,7 @@ examples:
   newsbot articles --date 2023-08-21
   newsbot show 3
   newsbot timeline 工会
+  newsbot aliases --min 2
   newsbot --ray local ingest feeds/      # segment in parallel on a Ray cluster (README: Past one machine)
 """
 
@@ -127,6 +137,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command("stats", cmd_stats, "counts of files, articles, paragraphs", "newsbot stats --json")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = command(
+        "aliases",
+        cmd_aliases,
+        "the archive's abbreviations (进博会 → 中国国际进口博览会) with the articles holding each pair, and "
+        "whether questions are widened with it; pairs from $NEWSBOT_ALIASES (短 长 adds, -短 长 vetoes) too",
+        "newsbot aliases --min 2   |   newsbot aliases --explicit --json",
+    )
+    p.add_argument(
+        "--min", type=int, default=1, metavar="N", help="only pairs held by at least N articles (default 1)"
+    )
+    p.add_argument(
+        "--explicit", action="store_true", help="only pairs some article states (以下简称, 简称, 下称)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = command(
@@ -362,6 +387,55 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for key, value in stats.items():
             print(f"{key:>11}: {value}")
+    return 0
+
+
+def cmd_aliases(args: argparse.Namespace, settings: Settings) -> int:
+    if args.min < 1:
+        raise CliError("--min takes a number of articles, 1 or more")
+    dictionary = read_alias_dictionary(settings)
+    with open_store(settings, seed=False) as store:
+        mined = store.aliases()
+    aliases = AliasMap(mined, dictionary)
+    rows = [
+        {
+            "short": p.short,
+            "long": p.long,
+            "articles": p.articles,
+            "explicit": p.explicit,
+            "used": aliases.status(p) == USED,
+            "why": aliases.status(p),
+            "source": "archive",
+        }
+        for p in mined
+        if p.articles >= args.min and (p.explicit or not args.explicit)
+    ]
+    known = {(p.short, p.long) for p in mined}
+    if dictionary and not args.explicit:
+        rows += [
+            {
+                "short": s,
+                "long": lg,
+                "articles": 0,
+                "explicit": 0,
+                "used": True,
+                "why": USED,
+                "source": "user",
+            }
+            for s, lg in dictionary.adds
+            if (s, lg) not in known
+        ]
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no abbreviations" + (f" held by {args.min} or more articles" if args.min > 1 else ""))
+        return 0
+    print(f"{'articles':>8} {'stated':>6}  short → long")
+    for r in rows:
+        note = "" if r["used"] else f"   (not used: {r['why']})"
+        counts = ("user", "") if r["source"] == "user" else (r["articles"], r["explicit"])
+        print(f"{counts[0]:>8} {counts[1]:>6}  {r['short']} → {r['long']}{note}")
     return 0
 
 

@@ -48,6 +48,7 @@ class Settings:
     seed_sample: bool = True  # ingest the bundled sample page when the database is empty
     # retrieval
     userdict: Path | None = None  # jieba user dictionary; default: the one shipped in retrieval/data
+    aliases: Path | None = None  # abbreviations to add (短 长) or veto (-短 长) besides the mined ones
     bm25_variant: str = "okapi"  # okapi, l or plus (rank_bm25's BM25Okapi, BM25L, BM25Plus)
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
@@ -162,7 +163,7 @@ _INTS = {
 def _convert(name: str, value: Any) -> Any:
     var = _env_name(name)
     try:
-        if name in ("db", "userdict"):
+        if name in ("db", "userdict", "aliases"):
             return Path(value).expanduser()
         if name == "bm25_variant":
             if str(value) not in ("okapi", "l", "plus"):
@@ -215,6 +216,10 @@ def _validate(s: Settings) -> None:
         )
     if s.userdict is not None and not s.userdict.is_file():
         raise ConfigError(f"NEWSBOT_USERDICT={str(s.userdict)!r} is not a file")
+    if s.aliases is not None and not s.aliases.is_file():
+        raise ConfigError(
+            f"NEWSBOT_ALIASES={str(s.aliases)!r} is not a file; it holds `短 长` or `-短 长` lines"
+        )
     for name in ("bot_api_url", "bot_file_url", "webhook_url"):
         url = getattr(s, name)
         if url is not None and not url.startswith(("http://", "https://")):

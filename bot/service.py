@@ -19,6 +19,7 @@ from typing import Any
 
 from corpus import Article, FileResult, Store, ingest_file, ingest_paths, sample_paths
 from corpus.botstate import BotState, Subscription, Subscriptions
+from retrieval.aliases import AliasDictionary, parse_alias_dictionary
 from retrieval.bm25 import BM25Params
 from retrieval.cluster import Cluster
 from retrieval.compose import Answer, ComposeOptions, compose_answer, relevant_hits
@@ -30,7 +31,7 @@ from retrieval.search import Filters, Searcher
 from retrieval.timeline import Timeline, build_timeline
 from retrieval.tokenize import Tokenizer, default_userdict
 
-from .config import Settings
+from .config import ConfigError, Settings
 from .interests import Interest
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "iso",
     "open_store",
     "parse_day",
+    "read_alias_dictionary",
     "system_clock",
 ]
 
@@ -152,6 +154,7 @@ class NewsService:
             tokenizer=tokenizer,
             params=params,
             title_copies=settings.title_copies,
+            alias_dictionary=read_alias_dictionary(settings),
             cluster=cluster,
         )
         return cls(settings, store, searcher, clock=clock)
@@ -181,7 +184,9 @@ class NewsService:
         question = clean_text(question).strip()
         if len(question) > self.settings.max_question_chars:
             raise QuestionTooLong(len(question), self.settings.max_question_chars)
-        return parse_question(question, self.searcher.tokenizer, now or self.today())
+        return parse_question(
+            question, self.searcher.tokenizer, now or self.today(), aliases=self.searcher.aliases
+        )
 
     def ask(
         self,
@@ -307,7 +312,9 @@ class NewsService:
         tokenizer, index = self.searcher.tokenizer, self.searcher.index
         found: set[int] = set()
         for keyword in dict.fromkeys(clean_text(keywords).split()):
-            question = parse_question(keyword, tokenizer, self.today(), times=False)
+            question = parse_question(
+                keyword, tokenizer, self.today(), times=False, aliases=self.searcher.aliases
+            )
             result = self.searcher.search(question, k=_KEYWORD_HITS, second_stage=False, contexts=False)
             found.update(
                 h.article.id for h in relevant_hits(question, result, tokenizer, index, self.options)
@@ -379,6 +386,22 @@ class NewsService:
     def _connection(self) -> Store:
         """Another connection to this service's database, for work in another thread."""
         return Store(self.store.path, tz=self.store.tz)
+
+
+def read_alias_dictionary(settings: Settings) -> AliasDictionary | None:
+    """The user's alias dictionary (``NEWSBOT_ALIASES``), read once at start-up; None without one.
+
+    Raises:
+        ConfigError: the file cannot be read.
+        AliasDictionaryError: a line is not ``短 长`` or ``-短 长``.
+    """
+    if settings.aliases is None:
+        return None
+    try:
+        text = settings.aliases.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"NEWSBOT_ALIASES: cannot read {settings.aliases}: {exc}") from None
+    return parse_alias_dictionary(text, str(settings.aliases))
 
 
 def open_store(settings: Settings, *, seed: bool = True, clock: Clock = system_clock) -> Store:

@@ -1,5 +1,6 @@
 """Getting articles in and keeping them: page dumps and article files, decoding, the SQLite store."""
 
+from .aliases import AliasCount, MinedAlias, mine_aliases
 from .errors import CorpusError, DecodeError, FormatError, StoreError
 from .ingest import INGESTIBLE_SUFFIXES, ingest_file, ingest_paths, iter_ingestible, printable
 from .models import (
@@ -25,6 +26,7 @@ __all__ = [
     "GUIDE",
     "INGESTIBLE_SUFFIXES",
     "SUBHEAD",
+    "AliasCount",
     "Article",
     "CorpusError",
     "DecodeError",
@@ -33,6 +35,7 @@ __all__ = [
     "FormatError",
     "IndexRow",
     "IngestReport",
+    "MinedAlias",
     "Paragraph",
     "ParsedArticle",
     "ParsedParagraph",
@@ -42,6 +45,7 @@ __all__ = [
     "ingest_file",
     "ingest_paths",
     "iter_ingestible",
+    "mine_aliases",
     "parse_page",
     "printable",
     "sample_paths",

@@ -14,7 +14,7 @@ import sqlite_utils
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _run(db: sqlite_utils.Database, script: str) -> None:
@@ -157,7 +157,52 @@ def _v4(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
+def _v5(db: sqlite_utils.Database) -> None:
+    """The archive's abbreviations (``corpus.aliases``): the pairs each article holds, and per pair how many
+    articles hold it, kept by triggers so that replacing or deleting an article keeps the counts right.
+    The store fills them (and fills them again when the mining rules change: meta ``aliases_miner``)."""
+    _run(
+        db,
+        """
+        CREATE TABLE article_aliases (
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            short TEXT NOT NULL,
+            long TEXT NOT NULL,
+            explicit INTEGER NOT NULL,          -- 1: the article says so (以下简称…)
+            PRIMARY KEY (article_id, short, long)
+        ) WITHOUT ROWID;
+        CREATE INDEX article_aliases_pair ON article_aliases(short, long);
+        CREATE TABLE aliases (
+            short TEXT NOT NULL,
+            long TEXT NOT NULL,
+            articles INTEGER NOT NULL,          -- articles holding the pair, explicitly or not
+            explicit INTEGER NOT NULL,          -- of which state it
+            PRIMARY KEY (short, long)
+        ) WITHOUT ROWID
+        """,
+    )
+    # Triggers hold semicolons: one statement each, not through _run.
+    db.conn.execute(
+        """
+        CREATE TRIGGER article_aliases_added AFTER INSERT ON article_aliases BEGIN
+            INSERT INTO aliases (short, long, articles, explicit) VALUES (NEW.short, NEW.long, 1, NEW.explicit)
+            ON CONFLICT (short, long) DO UPDATE SET articles = articles + 1, explicit = explicit + excluded.explicit;
+        END
+        """
+    )
+    db.conn.execute(
+        """
+        CREATE TRIGGER article_aliases_removed AFTER DELETE ON article_aliases BEGIN
+            UPDATE aliases SET articles = articles - 1, explicit = explicit - OLD.explicit
+            WHERE short = OLD.short AND long = OLD.long;
+            DELETE FROM aliases WHERE short = OLD.short AND long = OLD.long AND articles <= 0;
+        END
+        """
+    )
+    _set(db, "aliases_miner", "0")  # nothing mined yet: the store mines every article when it opens
+
+
+MIGRATIONS: dict[int, Callable[[sqlite_utils.Database], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4, 5: _v5}
 
 
 def current_version(db: sqlite_utils.Database) -> int:

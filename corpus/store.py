@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .aliases import MINER_VERSION, AliasCount, mine_aliases, mining_text
 from .errors import StoreError
 from .models import DEFAULT_TZ, Article, Paragraph, ParsedArticle, article_day
 from .schema import migrate
@@ -93,9 +94,10 @@ class Store:
             if self.path != ":memory:":
                 self.db.enable_wal()
             migrate(self.db, self.path)
+            self.lock = threading.RLock()  # serialises this connection's writes across threads
+            self._mine_stale_aliases()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        self.lock = threading.RLock()  # serialises this connection's writes across threads
 
     def close(self) -> None:
         self.db.close()
@@ -202,6 +204,7 @@ class Store:
         next_paragraph = self._next_id("paragraphs")
         article_rows: list[tuple[Any, ...]] = []
         paragraph_rows: list[tuple[Any, ...]] = []
+        alias_rows: list[tuple[Any, ...]] = []
         batch_ids: set[str] = set()
         n_articles = n_paragraphs = replaced = 0
 
@@ -220,8 +223,10 @@ class Store:
                 "INSERT INTO paragraphs (id, article_id, ordinal, kind, text) VALUES (?, ?, ?, ?, ?)",
                 paragraph_rows,
             )
+            conn.executemany(_INSERT_ALIAS, alias_rows)  # the triggers of schema v5 count them per pair
             article_rows.clear()
             paragraph_rows.clear()
+            alias_rows.clear()
             batch_ids.clear()
             return removed
 
@@ -255,6 +260,9 @@ class Store:
             for ordinal, p in enumerate(a.paragraphs, start=1):
                 paragraph_rows.append((next_paragraph, next_article, ordinal, p.kind, p.text))
                 next_paragraph += 1
+            alias_rows += _alias_rows(
+                next_article, mining_text(a.kicker, a.headline, a.subtitle, (p.text for p in a.paragraphs))
+            )
             n_articles += 1
             n_paragraphs += len(a.paragraphs)
             next_article += 1
@@ -292,8 +300,48 @@ class Store:
                 [generation, *chunk],
             )
             conn.execute(f"DELETE FROM paragraphs WHERE article_id IN ({marks})", chunk)
+            conn.execute(f"DELETE FROM article_aliases WHERE article_id IN ({marks})", chunk)
             conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
         return len(ids)
+
+    def _mine_stale_aliases(self) -> None:
+        """Mine every stored article again when the mining rules changed since (or when the schema has just
+        gained the tables), in one transaction; another process that got there first leaves nothing to do."""
+        if self.meta("aliases_miner") == str(MINER_VERSION):
+            return
+        with self.lock, self._transaction():
+            conn = self.db.conn
+            if self.meta("aliases_miner") == str(MINER_VERSION):
+                return
+            conn.execute("DELETE FROM article_aliases")
+            batch: list[tuple[Any, ...]] = []
+            for article_id, text in self.mining_texts():
+                batch += _alias_rows(article_id, text)
+                if len(batch) >= 10000:
+                    conn.executemany(_INSERT_ALIAS, batch)
+                    batch.clear()
+            conn.executemany(_INSERT_ALIAS, batch)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('aliases_miner', ?)", (str(MINER_VERSION),)
+            )
+
+    def mining_texts(self) -> Iterator[tuple[int, str]]:
+        """Every article's id and the text its abbreviations are mined from (``corpus.aliases.mining_text``)."""
+        rows = self.db.conn.execute(
+            "SELECT a.id, a.kicker, a.headline, a.subtitle, (SELECT group_concat(text, char(10)) FROM "
+            "(SELECT text FROM paragraphs p WHERE p.article_id = a.id ORDER BY p.ordinal)) FROM articles a"
+        )
+        for article_id, kicker, headline, subtitle, body in rows:
+            yield article_id, mining_text(kicker, headline, subtitle, [body or ""])
+
+    def articles_with(self, text: str) -> set[int]:
+        """The articles whose headline or a paragraph holds ``text`` (a scan: for benchmarks, not questions)."""
+        rows = self.db.conn.execute(
+            "SELECT id FROM articles WHERE instr(headline, ?) > 0 UNION "
+            "SELECT article_id FROM paragraphs WHERE instr(text, ?) > 0",
+            (text, text),
+        )
+        return {r[0] for r in rows}
 
     def _bump_generation(self) -> None:
         self.db.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
@@ -431,6 +479,25 @@ class Store:
             )
         ]
 
+    def aliases(self, *, min_articles: int = 1, explicit: bool = False) -> list[AliasCount]:
+        """The archive's abbreviations held by at least ``min_articles`` articles (with ``explicit``, only
+        pairs some article states), most held first."""
+        rows = self.db.conn.execute(
+            "SELECT short, long, articles, explicit FROM aliases WHERE articles >= ? AND explicit >= ? "
+            "ORDER BY articles DESC, explicit DESC, short, long",
+            (min_articles, 1 if explicit else 0),
+        )
+        return [AliasCount(short=r[0], long=r[1], articles=r[2], explicit=r[3]) for r in rows]
+
+    def alias_articles(self, short: str, long: str, *, explicit: bool = False) -> list[int]:
+        """The articles holding a pair (with ``explicit``, those stating it), oldest first."""
+        rows = self.db.conn.execute(
+            "SELECT x.article_id FROM article_aliases x JOIN articles a ON a.id = x.article_id "
+            "WHERE x.short = ? AND x.long = ? AND x.explicit >= ? ORDER BY a.day, a.id",
+            (short, long, 1 if explicit else 0),
+        )
+        return [r[0] for r in rows]
+
     def stats(self) -> dict[str, Any]:
         row = next(
             self.db.query(
@@ -491,6 +558,13 @@ def rollback(conn: sqlite3.Connection) -> None:
     """ROLLBACK if a transaction is open (SQLite may already have rolled back, e.g. on SQLITE_FULL)."""
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+_INSERT_ALIAS = "INSERT INTO article_aliases (article_id, short, long, explicit) VALUES (?, ?, ?, ?)"
+
+
+def _alias_rows(article_id: int, text: str) -> list[tuple[int, str, str, int]]:
+    return [(article_id, a.short, a.long, int(a.explicit)) for a in mine_aliases(text)]
 
 
 def _marks(n: int) -> str:

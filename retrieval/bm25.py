@@ -110,45 +110,80 @@ def build_segment(first_doc: int, docs: Sequence[Sequence[int]]) -> Segment:
 
 
 def segment_from_pairs(
-    first_doc: int, terms: npt.NDArray[np.int64], docs: npt.NDArray[np.int64], doc_len: npt.NDArray[np.int64]
+    first_doc: int,
+    terms: npt.NDArray[np.signedinteger[Any]],
+    docs: npt.NDArray[np.signedinteger[Any]],
+    doc_len: npt.NDArray[np.int64],
 ) -> Segment:
     """Build a segment from one (term id, local document number) pair per token occurrence, in any order."""
     n_local = int(doc_len.shape[0])
     lengths = doc_len.astype(np.int32)
     if not terms.shape[0]:
         return Segment(first_doc, lengths, np.zeros(1, dtype=np.int64), _EMPTY_I32, _EMPTY_U16)
-    # Sorting (term, doc) keys gives term-major postings and, by run length, each term frequency.
-    keys, tf = np.unique(terms * n_local + docs, return_counts=True)
+    # Sorting (term, doc) keys gives term-major postings and, by run length, each term frequency. In
+    # place and without np.unique's copies: a bulk build's peak memory is this sort.
+    keys = terms.astype(np.int64)
+    keys *= n_local
+    keys += docs
+    keys.sort()
+    fresh = np.empty(keys.shape[0], dtype=np.bool_)
+    fresh[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
+    starts = np.flatnonzero(fresh)
+    del fresh
+    tf = np.diff(starts, append=keys.shape[0])
+    keys = keys[starts]
+    del starts
     term_of = keys // n_local
     n_terms = int(term_of[-1]) + 1
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(np.bincount(term_of, minlength=n_terms), out=indptr[1:])
+    del term_of
+    keys %= n_local
+    keys += first_doc
     return Segment(
         first_doc,
         lengths,
         indptr,
-        (keys % n_local + first_doc).astype(np.int32),
+        keys.astype(np.int32),
         # A term repeated more than 65,535 times in one paragraph counts 65,535 times: no paragraph does.
         np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16),
     )
 
 
+_MERGE_CHUNK = 1 << 22  # postings copied per step of a merge: bounds its temporary arrays (~64 MB)
+
+
 def merge_segments(segments: Sequence[Segment]) -> Segment:
-    """One segment holding the postings of contiguous ``segments`` (document numbers unchanged)."""
+    """One segment holding the postings of contiguous ``segments`` (document numbers unchanged).
+
+    Each segment's postings are copied into their place in the merged arrays a range of terms at a time,
+    so beyond the result the merge needs only bounded scratch: merging a million-paragraph build's
+    segments does not double or triple its memory with sort keys.
+    """
     n_terms = max(s.n_terms for s in segments)
-    terms = np.concatenate(
-        [np.repeat(np.arange(s.n_terms, dtype=np.int64), np.diff(s.indptr)) for s in segments]
-    )
-    order = np.argsort(terms, kind="stable")  # segments are in document order, so docs stay sorted per term
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(np.bincount(terms, minlength=n_terms), out=indptr[1:])
-    return Segment(
-        segments[0].first_doc,
-        np.concatenate([s.doc_len for s in segments]),
-        indptr,
-        np.concatenate([s.docs for s in segments])[order],
-        np.concatenate([s.tf for s in segments])[order],
-    )
+    for seg in segments:
+        indptr[1 : seg.n_terms + 1] += np.diff(seg.indptr)
+    np.cumsum(indptr, out=indptr)
+    docs = np.empty(int(indptr[-1]), dtype=np.int32)
+    tf = np.empty(int(indptr[-1]), dtype=np.uint16)
+    free = indptr[:-1].copy()  # per term: where the next segment's postings go
+    for seg in segments:
+        own = seg.indptr  # segments are in document order, so each term's documents stay sorted
+        start = 0
+        while start < seg.n_terms:
+            stop = int(np.searchsorted(own, own[start] + _MERGE_CHUNK, side="right")) - 1
+            stop = min(max(stop, start + 1), seg.n_terms)
+            lo, hi = int(own[start]), int(own[stop])
+            if hi > lo:
+                counts = np.diff(own[start : stop + 1])
+                dest = np.repeat(free[start:stop] - own[start:stop], counts) + np.arange(lo, hi)
+                docs[dest] = seg.docs[lo:hi]
+                tf[dest] = seg.tf[lo:hi]
+            start = stop
+        free[: seg.n_terms] += np.diff(own)
+    return Segment(segments[0].first_doc, np.concatenate([s.doc_len for s in segments]), indptr, docs, tf)
 
 
 @dataclass(frozen=True)
@@ -316,18 +351,22 @@ class BM25Index:
 
     # --- scoring ------------------------------------------------------------------------------------
 
-    def score_docs(self, query: Sequence[int]) -> tuple[IntArray, FloatArray]:
+    def score_docs(
+        self, query: Sequence[int], weights: Sequence[float] | None = None
+    ) -> tuple[IntArray, FloatArray]:
         """Scores of every live document holding at least one query term.
 
         ``query`` is a list of term ids with repeats, as rank_bm25 takes it; ids outside the vocabulary
-        (words the corpus never had) contribute nothing, as in rank_bm25.
+        (words the corpus never had) contribute nothing, as in rank_bm25. ``weights`` (one per query
+        position, default 1) scale a term's contribution: a question widened with another form of a name
+        adds that form's terms at less than full weight. A weight of 1 leaves the score exactly rank_bm25's.
         """
         acc, seen = self._buffers()
         touched: list[npt.NDArray[np.int32]] = []
-        for term in query:
+        for position, term in enumerate(query):
             if not 0 <= term < self.n_terms:
                 continue
-            idf = self._stats.idf[term]
+            idf = self._stats.idf[term] * _weight(weights, position)
             for seg in self.segments:
                 d, tf = seg.postings(term)
                 if d.shape[0]:
@@ -343,25 +382,35 @@ class BM25Index:
         acc[cand] = 0.0
         seen[cand] = False
         if self.params.variant == "plus":
-            scores += self._plus_offset(query)
+            scores += self._plus_offset(query, weights)
         live = ~self.deleted[cand]
         return cand[live], scores[live]
 
-    def top(self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None = None) -> ScoredDocs:
+    def top(
+        self,
+        query: Sequence[int],
+        k: int,
+        allowed: npt.NDArray[np.bool_] | None = None,
+        weights: Sequence[float] | None = None,
+    ) -> ScoredDocs:
         """The ``k`` best documents holding a query term (ties: lower document number first).
 
-        ``allowed`` is an optional mask over document numbers (date or source filters). Scores are the
-        full BM25 scores; most queries are answered without reading the long postings of common terms
-        (MaxScore: compiled in ``retrieval.kernels``, in numpy below where numba is missing), which is
-        what keeps a million-paragraph index fast.
+        ``allowed`` is an optional mask over document numbers (date or source filters); ``weights`` as in
+        ``score_docs``. Scores are the full BM25 scores; most queries are answered without reading the long
+        postings of common terms (MaxScore: compiled in ``retrieval.kernels``, in numpy below where numba
+        is missing), which is what keeps a million-paragraph index fast.
         """
         if kernels.AVAILABLE and self.params.variant != "l" and k > 0 and self.segments:
-            return self._top_compiled(query, k, allowed)
-        pruned = self._top_maxscore(query, k, allowed) if self.params.variant != "l" and k > 0 else None
+            found = self._top_compiled(query, k, allowed, weights)
+            if found is not None:
+                return found
+        pruned = (
+            self._top_maxscore(query, k, allowed, weights) if self.params.variant != "l" and k > 0 else None
+        )
         if pruned is not None:
             cand, scores = pruned
         else:
-            cand, scores = self.score_docs(query)
+            cand, scores = self.score_docs(query, weights)
             if allowed is not None and cand.shape[0]:
                 pick = allowed[cand]
                 cand, scores = cand[pick], scores[pick]
@@ -372,11 +421,20 @@ class BM25Index:
         return ScoredDocs(cand[order], scores[order])
 
     def _top_compiled(
-        self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None
-    ) -> ScoredDocs:
+        self,
+        query: Sequence[int],
+        k: int,
+        allowed: npt.NDArray[np.bool_] | None,
+        weights: Sequence[float] | None,
+    ) -> ScoredDocs | None:
         """``top`` segment by segment through the compiled kernel; each segment starts from the k-th best
-        score the earlier ones reached."""
-        q = np.fromiter((t for t in query if 0 <= t < self.n_terms), dtype=np.int64)
+        score the earlier ones reached. None when a term's weighted idf is negative (its bound would be
+        wrong): the caller then takes the numpy way."""
+        known = [(t, _weight(weights, i)) for i, t in enumerate(query) if 0 <= t < self.n_terms]
+        q = np.array([t for t, _ in known], dtype=np.int64)
+        w = np.array([x for _, x in known], dtype=np.float64)
+        if q.shape[0] and (self._stats.idf[q] * w < 0).any():
+            return None
         found_docs: list[IntArray] = []
         found_scores: list[FloatArray] = []
         threshold = -np.inf
@@ -387,7 +445,7 @@ class BM25Index:
             acc, seen = self._buffers(seg.n_docs)
             docs, scores = kernels.top_in_segment(
                 seg.indptr, seg.docs, seg.tf, lo, stats.norm[lo:hi], self.deleted[lo:hi], mask[lo:hi],
-                allowed is not None, q, stats.idf, p.k1, k, threshold, acc, seen, self._term_max(n),
+                allowed is not None, q, w, stats.idf, p.k1, k, threshold, acc, seen, self._term_max(n),
             )  # fmt: skip
             if docs.shape[0]:
                 found_docs.append(docs)
@@ -401,7 +459,7 @@ class BM25Index:
             return ScoredDocs(np.zeros(0, dtype=np.int64), np.zeros(0))
         cand, scores = np.concatenate(found_docs), np.concatenate(found_scores)
         if p.variant == "plus":
-            scores = scores + self._plus_offset(query)
+            scores = scores + self._plus_offset(query, weights)
         order = np.lexsort((cand, -scores))[:k]
         return ScoredDocs(cand[order], scores[order])
 
@@ -415,7 +473,11 @@ class BM25Index:
         return found
 
     def _top_maxscore(
-        self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None
+        self,
+        query: Sequence[int],
+        k: int,
+        allowed: npt.NDArray[np.bool_] | None,
+        weights: Sequence[float] | None,
     ) -> tuple[IntArray, FloatArray] | None:
         """Candidates with full scores, or None when pruning cannot decide (the caller scores everything).
 
@@ -425,10 +487,12 @@ class BM25Index:
         their postings are then only looked up for the candidates already found (binary search), never
         read whole. Scores stay exact; only the order of additions differs from rank_bm25 (~1e-16).
         """
-        terms = [t for t in query if 0 <= t < self.n_terms]
-        if len(terms) < 2:
+        known = [(t, _weight(weights, i)) for i, t in enumerate(query) if 0 <= t < self.n_terms]
+        if len(known) < 2:
             return None
-        bounds = np.array([self._stats.idf[t] * (self.params.k1 + 1) for t in terms])
+        terms = [t for t, _ in known]
+        scale = [w for _, w in known]
+        bounds = np.array([self._stats.idf[t] * w * (self.params.k1 + 1) for t, w in known])
         if (bounds < 0).any():
             return None  # a negative idf breaks the bound arithmetic: score everything instead
         order = np.argsort(-bounds, kind="stable")
@@ -438,7 +502,7 @@ class BM25Index:
         done: IntArray | None = None
         for step, position in enumerate(order):
             term = terms[position]
-            idf = self._stats.idf[term]
+            idf = self._stats.idf[term] * scale[position]
             for seg in self.segments:
                 d, tf = seg.postings(term)
                 if d.shape[0]:
@@ -455,7 +519,7 @@ class BM25Index:
             if kth > rest_bound[step]:
                 cand.sort()
                 for later in order[step + 1 :]:
-                    self._add_for(terms[later], cand, acc)
+                    self._add_for(terms[later], cand, acc, scale[later])
                 done = cand
                 break
         every = np.concatenate(fresh).astype(np.int64) if fresh else np.zeros(0, dtype=np.int64)
@@ -464,12 +528,12 @@ class BM25Index:
         acc[every] = 0.0
         seen[every] = False
         if self.params.variant == "plus":
-            scores += self._plus_offset(query)
+            scores += self._plus_offset(query, weights)
         return cand, scores
 
-    def _add_for(self, term: int, cand: IntArray, acc: FloatArray) -> None:
+    def _add_for(self, term: int, cand: IntArray, acc: FloatArray, weight: float = 1.0) -> None:
         """Add a term's scores to ``acc`` for the candidate documents only (binary search in postings)."""
-        idf = self._stats.idf[term]
+        idf = self._stats.idf[term] * weight
         for seg in self.segments:
             d, tf = seg.postings(term)
             if not d.shape[0]:
@@ -506,11 +570,17 @@ class BM25Index:
             scores = idf * ((q_freq * (p.k1 + 1)) / (norm + q_freq))
         return scores
 
-    def _plus_offset(self, query: Sequence[int]) -> float:
+    def _plus_offset(self, query: Sequence[int], weights: Sequence[float] | None = None) -> float:
         # BM25+ gives idf * delta for every query term, held or not; _term_scores leaves it out so that
         # documents lacking a term are not skipped, and it is added here once per query term.
         delta = self.params.effective_delta
-        return float(sum(self._stats.idf[t] * delta for t in query if 0 <= t < self.n_terms))
+        return float(
+            sum(
+                self._stats.idf[t] * _weight(weights, i) * delta
+                for i, t in enumerate(query)
+                if 0 <= t < self.n_terms
+            )
+        )
 
     def _buffers(self, size: int | None = None) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         """Zeroed per-thread scratch of ``size`` documents (default: all), left zeroed after each use."""
@@ -532,6 +602,10 @@ def _restore(
 ) -> BM25Index:
     # Copied: unpickled arrays may be read-only views (Ray's object store), and the kernel fills this cache.
     return BM25Index(params, segments, n_terms, deleted, stats, _tmax={n: t.copy() for n, t in tmax.items()})
+
+
+def _weight(weights: Sequence[float] | None, position: int) -> float:
+    return 1.0 if weights is None else weights[position]
 
 
 def _compute_stats(

@@ -53,14 +53,18 @@ class _Shard:
         kernels.warm_up()
 
     def top(
-        self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None, options: dict[str, Any]
+        self,
+        query: Sequence[int],
+        k: int,
+        allowed: npt.NDArray[np.bool_] | None,
+        weights: Sequence[float] | None,
     ) -> tuple[list[int], list[float]]:
         # Plain lists: for ten hits they cross the process boundary faster than arrays (exact doubles).
-        top = self._index.top(query, k, allowed, **options)
+        top = self._index.top(query, k, allowed, weights)
         return top.docs.tolist(), top.scores.tolist()
 
-    def score_docs(self, query: Sequence[int], options: dict[str, Any]) -> tuple[Any, Any]:
-        return self._index.score_docs(query, **options)
+    def score_docs(self, query: Sequence[int], weights: Sequence[float] | None) -> tuple[Any, Any]:
+        return self._index.score_docs(query, weights)
 
     def ready(self) -> bool:
         return True
@@ -131,17 +135,22 @@ class ShardedBM25(BM25Index):
     """A snapshot's BM25 whose ``top`` and ``score_docs`` are answered by shard actors.
 
     Statistics (``idf``, ``df``, ``n_live``) and the postings the caller reads for matched terms are the
-    local snapshot's; extra keyword arguments of ``top``/``score_docs`` go to the shards unchanged.
+    local snapshot's; the query, its ``weights`` and the mask's part of each range go to the shards.
     """
 
     shards: _Shards = field(repr=False, compare=False)
 
     def top(
-        self, query: Sequence[int], k: int, allowed: npt.NDArray[np.bool_] | None = None, **options: Any
+        self,
+        query: Sequence[int],
+        k: int,
+        allowed: npt.NDArray[np.bool_] | None = None,
+        weights: Sequence[float] | None = None,
     ) -> ScoredDocs:
         terms = list(query)
+        wanted = None if weights is None else list(weights)
         answers = self.shards.ask(
-            "top", lambda lo, hi: (terms, k, None if allowed is None else allowed[lo:hi], options)
+            "top", lambda lo, hi: (terms, k, None if allowed is None else allowed[lo:hi], wanted)
         )
         if not answers:
             return ScoredDocs(np.zeros(0, dtype=np.int64), np.zeros(0))
@@ -150,9 +159,12 @@ class ShardedBM25(BM25Index):
         order = np.lexsort((docs, -scores))[:k]
         return ScoredDocs(docs[order], scores[order])
 
-    def score_docs(self, query: Sequence[int], **options: Any) -> tuple[Any, Any]:
+    def score_docs(
+        self, query: Sequence[int], weights: Sequence[float] | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         terms = list(query)
-        answers = self.shards.ask("score_docs", lambda lo, hi: (terms, options))
+        wanted = None if weights is None else list(weights)
+        answers = self.shards.ask("score_docs", lambda lo, hi: (terms, wanted))
         docs = [d + lo for lo, (d, _) in answers]
         scores = [s for _, (_, s) in answers]
         if not docs:

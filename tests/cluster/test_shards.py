@@ -65,8 +65,12 @@ def test_shards_give_the_single_indexs_top10_ids_and_scores(
                 # index's order, so near-ties break the same way (on cmrc2018-train they did not before).
                 assert got.scores.tolist() == want.scores.tolist()
                 compared += want.docs.shape[0]
-            docs, scores = sharded.bm25.score_docs(ids)
-            want_docs, want_scores = index.bm25.score_docs(ids)
+            weights = [1.0] * (len(ids) - 1) + [0.5]  # a question's weighted words go to the shards too
+            want, got = index.bm25.top(ids, 10, weights=weights), sharded.bm25.top(ids, 10, weights=weights)
+            assert got.docs.tolist() == want.docs.tolist()
+            assert got.scores.tolist() == want.scores.tolist()
+            docs, scores = sharded.bm25.score_docs(ids, weights)
+            want_docs, want_scores = index.bm25.score_docs(ids, weights)
             assert docs.tolist() == want_docs.tolist()
             np.testing.assert_allclose(scores, want_scores, rtol=1e-9, atol=0)
         assert compared > 2000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,31 @@ def test_deleting_documents_equals_rank_bm25_without_them(
         assert renumber[a.docs].tolist() == b.docs.tolist()
 
 
+@pytest.mark.parametrize("variant", ["okapi", "plus"])
+def test_weights_scale_each_terms_share_and_ones_change_nothing(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]], variant: str
+) -> None:
+    docs, queries, _ = corpora["cmrc"]
+    reference = REFERENCE[variant](docs)
+    index, vocab = _index(docs, variant, len(docs) // 3)
+    for query in queries[:30]:
+        ids = [vocab.get(t, -1) for t in query]
+        plain = index.top(ids, 10)
+        ones = index.top(ids, 10, weights=[1.0] * len(ids))
+        assert ones.docs.tolist() == plain.docs.tolist() and ones.scores.tolist() == plain.scores.tolist()
+        if len(query) < 2:
+            continue
+        # The last term at half weight: every document's score loses half of that term's part.
+        weights = [1.0] * (len(ids) - 1) + [0.5]
+        docs_hit, scores = index.score_docs(ids, weights)
+        whole = reference.get_scores(query)
+        last = reference.get_scores(query[-1:])  # with BM25+'s floor for the term, which is weighted too
+        np.testing.assert_allclose(scores, (whole - 0.5 * last)[docs_hit], rtol=1e-9, atol=1e-12)
+        top = index.top(ids, 10, weights=weights)  # MaxScore pruning with weighted bounds
+        order = np.argsort(-(whole - 0.5 * last)[docs_hit], kind="stable")[:10]
+        np.testing.assert_allclose(np.sort(top.scores), np.sort(scores[order]), rtol=1e-9)
+
+
 def test_terms_nobody_has_score_nothing_and_top_is_empty() -> None:
     index = BM25Index.create(BM25Params(), [build_segment(0, [[0, 1], [1, 2]])], 3)
     assert index.top([-1, 7], 5).docs.tolist() == []
@@ -185,3 +211,31 @@ def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
                 assert all(abs(full[d] - full[expected[-1]]) <= 1e-9 * abs(full[d]) for d in differ)
                 checked += len(expected)
     assert checked > 1000
+
+
+@pytest.mark.parametrize("chunk", [1 << 22, 7])
+def test_merged_segments_hold_exactly_the_postings_of_one_built_whole(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+    chunk: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bulk build's segments merged into one (a range of terms at a time, however small the range) are
+    the segment a single build of every document gives: same term ranges, documents and frequencies."""
+    from retrieval import bm25
+
+    monkeypatch.setattr(bm25, "_MERGE_CHUNK", chunk)
+    docs, _, _ = corpora["cmrc"]
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs]
+    n = len(ids)
+    # uneven parts, one of a single document; later ones know more terms
+    cuts = [0, n // 4, n // 4 + 1, 3 * n // 4, n]
+    parts = [build_segment(lo, ids[lo:hi]) for lo, hi in pairwise(cuts)]
+    assert len({p.n_terms for p in parts}) > 1 and all(p.n_docs for p in parts)
+    merged = bm25.merge_segments(parts)
+    whole = build_segment(0, ids)
+    assert merged.first_doc == 0
+    np.testing.assert_array_equal(merged.indptr, whole.indptr)
+    np.testing.assert_array_equal(merged.docs, whole.docs)
+    np.testing.assert_array_equal(merged.tf, whole.tf)
+    np.testing.assert_array_equal(merged.doc_len, whole.doc_len)

@@ -180,3 +180,21 @@ def test_worker_processes_tokenize_like_the_parent(
     assert parallel.index.n_terms == serial.index.n_terms
     for q in QUESTIONS:
         assert results(parallel, q) == results(serial, q)
+
+
+def test_a_bulk_build_made_in_batches_is_one_segment_with_the_same_answers(
+    store: Store, tok: Tokenizer, small_corpus_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big builds are made a batch at a time (bounded memory) and then merged: a query visits one segment,
+    and the answers are those of a build in one batch."""
+    from retrieval import index as index_module
+
+    ingest_paths(store, [SAMPLE_PAGE, small_corpus_file], now=NOW)
+    whole = Searcher.open(store, None, tokenizer=tok)
+    monkeypatch.setattr(index_module, "_BATCH_DOCS", 10)  # 67 paragraphs: seven batches
+    batched = open_searcher(store, tok)
+    assert len(batched.index.bm25.segments) == 1
+    reloaded = open_searcher(store, tok)
+    assert len(reloaded.index.bm25.segments) == 1 and reloaded.index.files  # saved as one and mapped
+    for q in QUESTIONS:
+        assert results(batched, q) == results(whole, q) == results(reloaded, q)
