@@ -7,6 +7,7 @@ python -m bench news        (the real archive in ../shared/eval/news/ and its re
 python -m bench timeline [--db data/news.db] [--topics 神舟,冬奥]   (/timeline on the real archive)
 python -m bench aliases [--db data/news.db] [--judged bench/aliases-judged.tsv]
                             (the archive's abbreviations: pairs, precision, short vs long questions)
+python -m bench cluster [--copies 4] [--parts exact,overhead,fault,bulk]   (shards and bulk segmentation on a local Ray cluster: pip install -e '.[cluster]')
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from . import aliases, ingest, load, news, realdata, retrieval
+from . import aliases, cluster, ingest, load, news, realdata, retrieval
 
 
 def _sizes(text: str) -> list[int]:
@@ -30,7 +31,7 @@ def main() -> None:
     )
     parser.add_argument(
         "name",
-        choices=["ingest", "retrieval", "news", "timeline", "load", "soak", "aliases"],
+        choices=["ingest", "retrieval", "news", "timeline", "load", "soak", "aliases", "cluster"],
         help="which benchmark",
     )
     parser.add_argument(
@@ -71,6 +72,13 @@ def main() -> None:
         default=news.TOPICS,
         help="timeline: comma-separated keywords (the first gets its own figures)",
     )
+    parser.add_argument("--copies", type=int, default=4, help="cluster: copies of the news archive to ingest")
+    parser.add_argument(
+        "--parts",
+        type=lambda text: tuple(p for p in text.split(",") if p.strip()),
+        default=cluster.PARTS,
+        help="cluster: which of exact,overhead,fault,bulk (default all)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -87,6 +95,8 @@ def main() -> None:
         results = [load.run_soak(args.minutes)]
     elif args.name == "news":
         results = [news.run(args.work)]
+    elif args.name == "cluster":
+        results = [cluster.run(args.work, copies=args.copies, parts=args.parts)]
     elif args.name == "timeline":
         results = [news.run_timeline(args.work, db=args.db, topics=args.topics)]
     elif args.news:

@@ -49,6 +49,7 @@ examples:
   newsbot show 3
   newsbot timeline 工会
   newsbot aliases --min 2
+  newsbot --ray local ingest feeds/      # segment in parallel on a Ray cluster (README: Past one machine)
 """
 
 
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        settings = load_settings(db=args.db, config_file=args.config)
+        settings = load_settings(db=args.db, config_file=args.config, ray_address=args.ray)
         code: int = args.handler(args, settings)
         return code
     except (ConfigError, CliError, CorpusError, RetrievalError, EvalInputError) as exc:
@@ -98,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--db", help="database file (default: $NEWSBOT_DB, else ./data/newsbot.db)")
     parser.add_argument("--config", help="TOML settings file (default: $NEWSBOT_CONFIG)")
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="segment and serve the index on a Ray cluster (ADDRESS as `ray start` prints it, e.g. "
+        "10.0.0.5:6379; `local` starts one here; default: $NEWSBOT_RAY_ADDRESS, else none)",
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 

@@ -53,6 +53,10 @@ class Settings:
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
     title_copies: int = 2  # how many times a paragraph's article titles are added to its tokens
+    # Ray cluster (README "Past one machine"): its address, or "local" to start one on this machine
+    ray_address: str | None = None
+    ray_shards: int = 4  # index shards (one actor each)
+    ray_deadline_ms: int = 1000  # a shard slower than this is left out of the answer (a partial search)
     # answers
     passages_per_page: int = 3
     window_chars: int = 160
@@ -151,6 +155,8 @@ _INTS = {
     "webhook_port": (1, 65535),
     "max_subscriptions_per_chat": (1, 100),
     "title_copies": (0, 5),
+    "ray_shards": (1, 1024),
+    "ray_deadline_ms": (10, 600_000),
 }
 
 

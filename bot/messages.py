@@ -84,6 +84,7 @@ STATS = (
     "<b>统计</b>\n文章：{articles}\n段落：{paragraphs}\n今天的提问：{questions}（回答了 {answered_share}）\n"
     "反馈：👍 {helpful} · 👎 {not_helpful}\n订阅：{subscribers}\n屏蔽了机器人的聊天：{blocked}"
 )
+STATS_CLUSTER = "\n索引分片：{shards} 个 · 分片检索 {searches} 次，缺分片的 {partial} 次"
 LATEST_HEADER = "<b>最新文章</b>"
 LATEST_EMPTY = "还没有文章。"
 NOT_TEXT = "我只能回答文字问题。请把问题打出来发给我。"

@@ -21,6 +21,7 @@ from corpus import Article, FileResult, Store, ingest_file, ingest_paths, sample
 from corpus.botstate import BotState, Subscription, Subscriptions
 from retrieval.aliases import AliasDictionary, parse_alias_dictionary
 from retrieval.bm25 import BM25Params
+from retrieval.cluster import Cluster
 from retrieval.compose import Answer, ComposeOptions, compose_answer, relevant_hits
 from retrieval.digest import Digest, build_digest
 from retrieval.followup import FollowUp, follow_up
@@ -140,6 +141,13 @@ class NewsService:
         tokenizer = tokenizer or Tokenizer(settings.userdict or default_userdict())
         params = BM25Params(settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
         index_dir = settings.index_dir if persist else None
+        cluster = (
+            Cluster.connect(
+                settings.ray_address, shards=settings.ray_shards, deadline=settings.ray_deadline_ms / 1000
+            )
+            if settings.ray_address
+            else None
+        )
         searcher = Searcher.open(
             store,
             index_dir,
@@ -147,11 +155,14 @@ class NewsService:
             params=params,
             title_copies=settings.title_copies,
             alias_dictionary=read_alias_dictionary(settings),
+            cluster=cluster,
         )
         return cls(settings, store, searcher, clock=clock)
 
     def close(self) -> None:
         self.store.close()
+        if self.searcher.cluster:
+            self.searcher.cluster.close()
 
     # --- time ---------------------------------------------------------------------------------------
 
@@ -249,7 +260,11 @@ class NewsService:
         return self.store.articles(limit=n)
 
     def stats(self) -> dict[str, Any]:
-        return self.store.stats()
+        """The store's counts; with a cluster, also its searches and how many lacked a shard (partial)."""
+        stats = self.store.stats()
+        if self.searcher.cluster:
+            stats.update(self.searcher.cluster.stats)
+        return stats
 
     # --- digests ------------------------------------------------------------------------------------
 

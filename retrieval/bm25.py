@@ -274,6 +274,52 @@ class BM25Index:
         deleted[idx[(idx >= 0) & (idx < self.n_docs)]] = True
         return BM25Index.create(self.params, self.segments, self.n_terms, deleted)
 
+    def shard(self, lo: int, hi: int) -> BM25Index:
+        """Documents ``[lo, hi)`` as an index of their own, numbered from 0, that scores them with this
+        index's collection statistics (N, average length, document frequencies): its scores are the
+        whole collection's, which is what lets shards of one index answer for it."""
+        segments: list[Segment] = []
+        tmax: dict[int, FloatArray] = {}
+        for s in self.segments:
+            first, last = max(s.first_doc, lo), min(s.first_doc + s.n_docs, hi)
+            if first >= last:
+                continue
+            # The compiled kernel adds a document's terms in the order of their bounds in its segment:
+            # the whole segment's bounds (still bounds for a part of it) keep that order, and so the
+            # scores' last bits and the order of tied documents, those of the unsharded index.
+            tmax[len(segments)] = self._full_term_max(s)
+            terms = np.repeat(np.arange(s.n_terms, dtype=np.int64), np.diff(s.indptr))
+            inside = (s.docs >= first) & (s.docs < last)
+            indptr = np.zeros(s.n_terms + 1, dtype=np.int64)
+            np.cumsum(np.bincount(terms[inside], minlength=s.n_terms), out=indptr[1:])
+            segments.append(
+                Segment(
+                    first - lo,
+                    s.doc_len[first - s.first_doc : last - s.first_doc],
+                    indptr,
+                    (s.docs[inside] - lo).astype(np.int32),
+                    s.tf[inside],
+                )
+            )
+        st = self._stats
+        stats = _Stats(st.n_docs_live, st.avgdl, st.df, st.idf, st.norm[lo:hi])
+        return BM25Index(self.params, tuple(segments), self.n_terms, self.deleted[lo:hi], stats, _tmax=tmax)
+
+    def _full_term_max(self, s: Segment) -> FloatArray:
+        """``kernels``' per-term bound of a segment, for every term at once (the same float operations)."""
+        tf = s.tf.astype(np.float64)
+        k1 = self.params.k1
+        values = tf * (k1 + 1.0) / (tf + self._stats.norm[s.docs])
+        out = np.zeros(s.n_terms, dtype=np.float64)
+        held = np.diff(s.indptr) > 0
+        if values.shape[0]:
+            out[held] = np.maximum.reduceat(values, s.indptr[:-1][held])
+        return out
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (to a shard's process) without the per-thread scratch, which cannot be.
+        return (_restore, (self.params, self.segments, self.n_terms, self.deleted, self._stats, self._tmax))
+
     def with_segments(self, segments: Iterable[Segment]) -> BM25Index:
         """The same documents, laid out in other segments (after a merge)."""
         return BM25Index.create(self.params, segments, self.n_terms, self.deleted)
@@ -544,6 +590,18 @@ class BM25Index:
             s.acc = np.zeros(size, dtype=np.float64)
             s.seen = np.zeros(s.acc.shape[0], dtype=np.bool_)
         return s.acc[:size], s.seen[:size]
+
+
+def _restore(
+    params: BM25Params,
+    segments: tuple[Segment, ...],
+    n_terms: int,
+    deleted: npt.NDArray[np.bool_],
+    stats: _Stats,
+    tmax: dict[int, FloatArray],
+) -> BM25Index:
+    # Copied: unpickled arrays may be read-only views (Ray's object store), and the kernel fills this cache.
+    return BM25Index(params, segments, n_terms, deleted, stats, _tmax={n: t.copy() for n, t in tmax.items()})
 
 
 def _weight(weights: Sequence[float] | None, position: int) -> float:

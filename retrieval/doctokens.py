@@ -5,19 +5,21 @@ A paragraph is indexed under its own terms plus its article's titles (kicker, he
 Rows are analysed ``CHUNK`` at a time with ``Tokenizer.analyze_batch`` (one segmentation call per chunk,
 numpy for the rest); a chunk's distinct titles are analysed once. Builds of more than
 ``PARALLEL_MIN_ROWS`` rows spread the chunks over a pool of processes (spawned, never forked: the bot has
-threads) while the parent maps terms to ids.
+threads) while the parent maps terms to ids; a ``ChunkMap`` (Ray tasks: ``retrieval.cluster``) can take
+the pool's place. Either way the chunks are cut the same and their terms come back in order, so the ids are the same.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -26,13 +28,23 @@ from corpus import IndexRow
 
 from .tokenize import Batch, Tokenizer, pair_text
 
-__all__ = ["CHUNK", "PARALLEL_MIN_ROWS", "ChunkTerms", "DocumentTokenizer", "Terms"]
+__all__ = [
+    "CHUNK",
+    "PARALLEL_MIN_ROWS",
+    "ChunkMap",
+    "ChunkTerms",
+    "DocumentTokenizer",
+    "Row",
+    "Terms",
+    "WorkerSetup",
+    "analyse_in_worker",
+]
 
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN_ROWS = 20_000
 CHUNK = 2_000
-_Row = tuple[int, str, str]  # article id, paragraph text, titles
+Row = tuple[int, str, str]  # article id, paragraph text, titles
 
 _worker: DocumentTokenizer | None = None
 
@@ -80,13 +92,20 @@ class ChunkTerms:
 
 
 class DocumentTokenizer:
-    """Turns index rows into their index terms."""
+    """Turns index rows into their index terms (``chunk_map``: where the chunks are analysed, in order)."""
 
-    def __init__(self, tokenizer: Tokenizer, title_copies: int) -> None:
+    def __init__(self, tokenizer: Tokenizer, title_copies: int, chunk_map: ChunkMap | None = None) -> None:
         self.tokenizer = tokenizer
         self.title_copies = title_copies
+        self.chunk_map = chunk_map
 
-    def chunk(self, rows: Sequence[_Row]) -> ChunkTerms:
+    @property
+    def setup(self) -> WorkerSetup:
+        """What a worker process needs to analyse chunks exactly as this tokenizer does."""
+        t = self.tokenizer
+        return WorkerSetup(t.userdict, t.bigrams, self.title_copies, t.signature)
+
+    def chunk(self, rows: Sequence[Row]) -> ChunkTerms:
         titles: dict[tuple[int, str], int] = {}
         title_of_row = np.fromiter(
             (titles.setdefault((article, title), len(titles)) for article, _, title in rows),
@@ -103,12 +122,15 @@ class DocumentTokenizer:
         """Terms of ``rows`` chunk by chunk, in order; in worker processes when there are many rows."""
         plain = [(r.article_id, r.text, _titles(r)) for r in rows]
         pieces = [plain[i : i + CHUNK] for i in range(0, len(plain), CHUNK)]
+        if self.chunk_map is not None:
+            yield from self.chunk_map(self, pieces)
+            return
         workers = min(4, os.cpu_count() or 1)
         if len(rows) < PARALLEL_MIN_ROWS or workers < 2:
             for piece in pieces:
                 yield self.chunk(piece)
             return
-        init = (self.tokenizer.userdict, self.tokenizer.bigrams, self.title_copies, self.tokenizer.signature)
+        init = self.setup
         done = 0
         try:
             with ProcessPoolExecutor(
@@ -133,6 +155,25 @@ class DocumentTokenizer:
         return words + [pair_text(int(c)) for c in [*pairs, *np.tile(title_pairs, self.title_copies)]]
 
 
+ChunkMap = Callable[[DocumentTokenizer, Sequence[Sequence[Row]]], Iterator[ChunkTerms]]
+"""Analyses chunks of rows (somewhere) and yields their terms in the order of the chunks."""
+
+
+class WorkerSetup(NamedTuple):
+    userdict: Path | None
+    bigrams: bool
+    title_copies: int
+    signature: str
+
+
+def analyse_in_worker(setup: WorkerSetup, rows: Sequence[Row]) -> ChunkTerms:
+    """A chunk's terms in a worker process, whose tokenizer is loaded on its first chunk (jieba's
+    dictionaries take a second) and checked to be the parent's."""
+    if _worker is None or _worker.tokenizer.signature != setup.signature:
+        _init(*setup)
+    return _chunk(rows)
+
+
 def _titles(row: IndexRow) -> str:
     return " ".join(x for x in (row.kicker, row.headline, row.subtitle) if x)
 
@@ -145,7 +186,7 @@ def _init(userdict: Path | None, bigrams: bool, title_copies: int, signature: st
     _worker = DocumentTokenizer(tokenizer, title_copies)
 
 
-def _chunk(rows: list[_Row]) -> ChunkTerms:
+def _chunk(rows: Sequence[Row]) -> ChunkTerms:
     if _worker is None:
         raise RuntimeError("worker not initialised")
     return _worker.chunk(rows)

@@ -2,7 +2,8 @@
 
 RetrievalError
 ├── IndexCorrupt     a persisted index does not match its manifest (it is rebuilt, never trusted)
-└── QueryError       a question cannot be searched as given (the message says why)
+├── QueryError       a question cannot be searched as given (the message says why)
+└── ClusterUnavailable  Ray is missing or its cluster does not answer (NEWSBOT_RAY_ADDRESS)
 """
 
 from __future__ import annotations
@@ -18,3 +19,7 @@ class IndexCorrupt(RetrievalError):
 
 class QueryError(RetrievalError):
     """A question cannot be searched as given."""
+
+
+class ClusterUnavailable(RetrievalError):
+    """The Ray cluster named by ``NEWSBOT_RAY_ADDRESS`` cannot be used (Ray missing, nobody answering)."""

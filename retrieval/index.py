@@ -27,7 +27,7 @@ from corpus import IndexRow, Store, StoreState
 
 from . import kernels, persist
 from .bm25 import BM25Index, BM25Params, merge_segments, segment_from_pairs
-from .doctokens import ChunkTerms, DocumentTokenizer, Terms
+from .doctokens import ChunkMap, ChunkTerms, DocumentTokenizer, Terms
 from .errors import IndexCorrupt
 from .tokenize import Tokenizer
 from .vocab import Vocabulary
@@ -238,12 +238,13 @@ class IndexManager:
         tokenizer: Tokenizer,
         params: BM25Params = BM25Params(),  # noqa: B008 - frozen, immutable default
         title_copies: int = 2,
+        chunk_map: ChunkMap | None = None,
     ) -> None:
         self.folder = folder
         self.tokenizer = tokenizer
         self.params = params
         self.title_copies = title_copies
-        self._doc_tokens = DocumentTokenizer(tokenizer, title_copies)
+        self._doc_tokens = DocumentTokenizer(tokenizer, title_copies, chunk_map)
         self._lock = threading.Lock()  # one updater at a time; readers never take it
         self._current: SearchIndex | None = None
         self._folder_lock = persist.FolderLock(folder) if folder is not None else None

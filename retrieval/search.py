@@ -10,6 +10,7 @@ from corpus import Store
 
 from .aliases import AliasDictionary, AliasMap
 from .bm25 import BM25Params
+from .cluster import Cluster
 from .hits import Hit, SearchResult
 from .index import NO_FILTERS, Filters, IndexManager, Ranked, SearchIndex
 from .question import Question
@@ -27,12 +28,17 @@ class Searcher:
     """Ranks the paragraphs of one store. Open it once at start-up (it loads or builds the index)."""
 
     def __init__(
-        self, store: Store, manager: IndexManager, alias_dictionary: AliasDictionary | None = None
+        self,
+        store: Store,
+        manager: IndexManager,
+        alias_dictionary: AliasDictionary | None = None,
+        cluster: Cluster | None = None,
     ) -> None:
         self.store = store
         self.manager = manager
         self.tokenizer = manager.tokenizer
         self.alias_dictionary = alias_dictionary
+        self.cluster = cluster
         self._aliases: tuple[int, AliasMap] | None = None  # (index generation, map)
 
     @classmethod
@@ -45,18 +51,26 @@ class Searcher:
         params: BM25Params | None = None,
         title_copies: int = 2,
         alias_dictionary: AliasDictionary | None = None,
+        cluster: Cluster | None = None,
     ) -> Searcher:
         """Open the index beside the database (``index_dir=None`` keeps it in memory only);
-        ``alias_dictionary`` adds and vetoes abbreviation pairs (``retrieval.aliases``)."""
+        ``alias_dictionary`` adds and vetoes abbreviation pairs (``retrieval.aliases``); with a
+        ``cluster``, builds segment text in its tasks and queries are answered by its shards."""
         manager = IndexManager(
-            index_dir, tokenizer or Tokenizer(default_userdict()), params or BM25Params(), title_copies
+            index_dir,
+            tokenizer or Tokenizer(default_userdict()),
+            params or BM25Params(),
+            title_copies,
+            cluster.analyse_chunks if cluster else None,
         )
         manager.open(store)
-        return cls(store, manager, alias_dictionary)
+        return cls(store, manager, alias_dictionary, cluster)
 
     @property
     def index(self) -> SearchIndex:
-        return self.manager.current
+        """The current snapshot (served by the cluster's shards when there is one)."""
+        current = self.manager.current
+        return self.cluster.serve(current) if self.cluster else current
 
     @property
     def aliases(self) -> AliasMap:
@@ -116,7 +130,7 @@ class Searcher:
                 ranked += [r for r in within if r.paragraph_id not in seen]
             return ranked
 
-        index = self.index
+        index = self.manager.current
         if not index.intact():  # a file truncated under the mapping would kill the process when read
             index = self.manager.rebuild(self.store, index)
         try:

@@ -50,6 +50,13 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     midnight = dt.datetime.combine(runtime.service.today(), dt.time(), tzinfo=runtime.settings.tz)
     today = runtime.state.questions_since(iso(midnight))
     share = f"{today['answered'] / today['questions']:.0%}" if today["questions"] else "—"
+    cluster = (
+        msg.STATS_CLUSTER.format(
+            shards=stats["shards"], searches=stats["sharded_searches"], partial=stats["partial_searches"]
+        )
+        if "partial_searches" in stats
+        else ""
+    )
     await update.effective_message.reply_text(
         msg.STATS.format(
             articles=stats["articles"],
@@ -61,6 +68,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             subscribers=runtime.state.subscriber_count(),
             blocked=runtime.state.blocked_count(),
         )
+        + cluster
     )
 
 
