@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -57,10 +58,10 @@ class Terms:
 
     words: list[str]  # distinct
     word_of: npt.NDArray[np.int32]  # per word occurrence: index into ``words``
-    word_docs: npt.NDArray[np.int64]
+    word_docs: npt.NDArray[np.int32]  # 32 bits: a chunk's rows, and half of what crosses from a worker
     pairs: npt.NDArray[np.int64]  # distinct, sorted
     pair_of: npt.NDArray[np.int32]
-    pair_docs: npt.NDArray[np.int64]
+    pair_docs: npt.NDArray[np.int32]
 
     @classmethod
     def of(cls, batch: Batch) -> Terms:
@@ -73,10 +74,10 @@ class Terms:
         return cls(
             list(distinct),
             word_of,
-            batch.string_docs,
+            batch.string_docs.astype(np.int32),
             pairs,
             pair_of.astype(np.int32).reshape(-1),
-            batch.pair_docs,
+            batch.pair_docs.astype(np.int32),
         )
 
 
@@ -136,7 +137,18 @@ class DocumentTokenizer:
             with ProcessPoolExecutor(
                 workers, mp_context=get_context("spawn"), initializer=_init, initargs=init
             ) as pool:
-                for result in pool.map(_chunk, pieces):
+                # A few chunks in flight, not all: results the caller has not taken yet wait in memory,
+                # and with every chunk submitted at once a whole batch's terms would (1.5 GB of 200,000
+                # paragraphs).
+                ahead = 2 * workers
+                pending = deque(pool.submit(_chunk, piece) for piece in pieces[:ahead])
+                for piece in pieces[ahead:]:
+                    result = pending.popleft().result()
+                    pending.append(pool.submit(_chunk, piece))
+                    yield result
+                    done += 1
+                while pending:
+                    result = pending.popleft().result()
                     yield result
                     done += 1
         except (BrokenProcessPool, OSError, RuntimeError) as exc:

@@ -37,7 +37,7 @@ __all__ = ["NO_DAY", "IndexManager", "Ranked", "SearchIndex", "day_number"]
 log = logging.getLogger(__name__)
 
 NO_DAY = int(np.iinfo(np.int32).min)
-_BATCH_DOCS = 200_000
+_BATCH_DOCS = 100_000  # paragraphs a segment is built from at a time (then merged): bounds its memory
 _MAX_SEGMENTS = 8  # beyond this, small segments are merged into one
 _COMPACT_DELETED_SHARE = 0.2
 _TERM_CACHE = 100_000  # term ids a snapshot remembers
