@@ -14,6 +14,7 @@ Float operations follow ``rank_bm25``'s expression order, so scores agree to ~1e
 
 from __future__ import annotations
 
+import mmap
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -157,9 +158,9 @@ _MERGE_CHUNK = 1 << 22  # postings copied per step of a merge: bounds its tempor
 def merge_segments(segments: Sequence[Segment]) -> Segment:
     """One segment holding the postings of contiguous ``segments`` (document numbers unchanged).
 
-    Each segment's postings are copied into their place in the merged arrays a range of terms at a time,
-    so beyond the result the merge needs only bounded scratch: merging a million-paragraph build's
-    segments does not double or triple its memory with sort keys.
+    The merged postings are filled a range of terms at a time, each segment's part of the range copied into
+    place, so beyond the result the merge needs only bounded scratch; postings read from a memory-mapped
+    segment (a bulk build's batches wait on disk) are released from memory as they are copied.
     """
     n_terms = max(s.n_terms for s in segments)
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
@@ -169,21 +170,43 @@ def merge_segments(segments: Sequence[Segment]) -> Segment:
     docs = np.empty(int(indptr[-1]), dtype=np.int32)
     tf = np.empty(int(indptr[-1]), dtype=np.uint16)
     free = indptr[:-1].copy()  # per term: where the next segment's postings go
-    for seg in segments:
-        own = seg.indptr  # segments are in document order, so each term's documents stay sorted
-        start = 0
-        while start < seg.n_terms:
-            stop = int(np.searchsorted(own, own[start] + _MERGE_CHUNK, side="right")) - 1
-            stop = min(max(stop, start + 1), seg.n_terms)
-            lo, hi = int(own[start]), int(own[stop])
+    start = 0
+    while start < n_terms:
+        stop = int(np.searchsorted(indptr, indptr[start] + _MERGE_CHUNK, side="right")) - 1
+        stop = min(max(stop, start + 1), n_terms)
+        for seg in segments:  # in document order, so each term's documents stay sorted
+            end = min(stop, seg.n_terms)
+            if end <= start:
+                continue
+            own = seg.indptr
+            lo, hi = int(own[start]), int(own[end])
             if hi > lo:
-                counts = np.diff(own[start : stop + 1])
-                dest = np.repeat(free[start:stop] - own[start:stop], counts) + np.arange(lo, hi)
+                counts = np.diff(own[start : end + 1])
+                dest = np.repeat(free[start:end] - own[start:end], counts) + np.arange(lo, hi)
                 docs[dest] = seg.docs[lo:hi]
                 tf[dest] = seg.tf[lo:hi]
-            start = stop
-        free[: seg.n_terms] += np.diff(own)
+                free[start:end] += counts
+                _release(seg.docs, lo, hi)
+                _release(seg.tf, lo, hi)
+        start = stop
     return Segment(segments[0].first_doc, np.concatenate([s.doc_len for s in segments]), indptr, docs, tf)
+
+
+def _release(array: npt.NDArray[Any], lo: int, hi: int) -> None:
+    """Let the kernel drop the pages of ``array[lo:hi]`` from this process's memory when the array is a
+    read-only file mapping (they are read again from the file if needed); otherwise nothing."""
+    mapped = array
+    while mapped is not None and not isinstance(mapped, np.memmap):
+        mapped = mapped.base  # type: ignore[assignment]
+    handle = getattr(mapped, "_mmap", None)
+    if mapped is None or handle is None or not hasattr(handle, "madvise") or hi <= lo:
+        return
+    offset = int(mapped.offset)
+    base = offset - offset % mmap.ALLOCATIONGRANULARITY  # where numpy's mapping of the file starts
+    start = offset - base + (array.ctypes.data - mapped.ctypes.data)  # where ``array`` starts in it
+    begin = start + lo * array.itemsize
+    first = begin - begin % mmap.PAGESIZE
+    handle.madvise(mmap.MADV_DONTNEED, first, start + hi * array.itemsize - first)
 
 
 @dataclass(frozen=True)

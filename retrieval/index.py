@@ -9,12 +9,14 @@ atomically, so queries never wait for an update.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,7 @@ import numpy.typing as npt
 from corpus import IndexRow, Store, StoreState
 
 from . import kernels, persist
-from .bm25 import BM25Index, BM25Params, merge_segments, segment_from_pairs
+from .bm25 import BM25Index, BM25Params, Segment, merge_segments, segment_from_pairs
 from .doctokens import ChunkMap, ChunkTerms, DocumentTokenizer, Terms
 from .errors import IndexCorrupt
 from .tokenize import Tokenizer
@@ -367,6 +369,8 @@ class IndexManager:
         batch: list[IndexRow] = []
         done = 0
         before = len(index.bm25.segments)
+        # A build of several batches keeps each batch's postings on disk until they are merged.
+        spill = self.folder if state.paragraphs - index.n_paragraphs > _BATCH_DOCS else None
 
         def flush(index: SearchIndex) -> SearchIndex:
             terms_parts, docs_parts = [], []
@@ -400,6 +404,8 @@ class IndexManager:
                 if row.source and row.source not in sources:
                     sources.append(row.source)
                 codes.append(sources.index(row.source) if row.source else -1)
+            if spill is not None:
+                segment = _spilled(segment, spill)
             return _replace(
                 index,
                 bm25=index.bm25.add_segment(segment, n_terms),
@@ -620,6 +626,27 @@ class IndexManager:
             start = len(segs) - _MAX_SEGMENTS // 2
         merged = merge_segments(segs[start:])
         return _replace(index, bm25=bm25.with_segments((*segs[:start], merged)), saved=index.saved[:start])
+
+
+def _spilled(segment: Segment, folder: Path) -> Segment:
+    """``segment`` with its postings written to disk and memory-mapped (the files unlinked at once: the
+    mapping keeps them until it goes, and a killed build leaves nothing behind), so a build's batches wait
+    for their merge outside the process's memory; the merge then releases what it has read. Where the
+    folder cannot take them (read-only, full) the segment stays as it is."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f".tmp-build-{os.getpid()}-{uuid.uuid4().hex[:12]}.npy"
+        mapped = {}
+        for name in ("docs", "tf"):
+            try:
+                np.save(path, getattr(segment, name), allow_pickle=False)
+                mapped[name] = np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+            finally:
+                path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.debug("keeping a batch's postings in memory (%s)", exc)
+        return segment
+    return dataclasses.replace(segment, docs=mapped["docs"], tf=mapped["tf"])
 
 
 def _merge_new(index: SearchIndex, before: int) -> SearchIndex:

@@ -194,6 +194,7 @@ def test_a_bulk_build_made_in_batches_is_one_segment_with_the_same_answers(
     monkeypatch.setattr(index_module, "_BATCH_DOCS", 10)  # 67 paragraphs: seven batches
     batched = open_searcher(store, tok)
     assert len(batched.index.bm25.segments) == 1
+    assert not list(index_dir(store).glob(".tmp-*"))  # the batches waited on disk, and nothing is left
     reloaded = open_searcher(store, tok)
     assert len(reloaded.index.bm25.segments) == 1 and reloaded.index.files  # saved as one and mapped
     for q in QUESTIONS:
