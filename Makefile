@@ -27,9 +27,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check corpus retrieval bot bench fakebot tests
 	$(BIN)/mypy
 
-bench: $(STAMP)  # the README's figures (1M paragraphs: python -m bench retrieval --sizes 1000000)
+bench: $(STAMP)  # the README's figures (1M paragraphs: --sizes 1000000, and --news --times 10)
 	$(BIN)/python -m bench ingest
 	$(BIN)/python -m bench retrieval --sizes 10000,100000
+	$(BIN)/python -m bench retrieval --news --times 1
 	$(BIN)/python -m bench news
 	$(BIN)/python -m bench timeline
 	$(BIN)/python -m bench load
