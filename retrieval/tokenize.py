@@ -61,6 +61,7 @@ def _invisible(m: re.Match[str]) -> str:
 
 _LEADING_DIGITS = re.compile(r"^(\d+)(.*)$")
 _NORMALIZE_CACHE = 20_000
+_NORMALIZE_CACHE_CHARS = 8_000_000  # and at most this much text: article contexts are long
 _VERSION = 3  # bump when token output changes: persisted indexes are rebuilt
 
 
@@ -80,6 +81,7 @@ class Tokenizer:
         # Caches per distinct word: its kind and what it adds to a bigram run.
         self._kinds: dict[str, int] = {}
         self._normalized: dict[str, str] = {}
+        self._normalized_chars = 0
         self.user_words = list(read_userdict(userdict)) if userdict else []
         for word, freq, tag in self.user_words:
             self._jieba.add_word(word, freq, tag)
@@ -102,13 +104,16 @@ class Tokenizer:
         return str(self._t2s.convert(text))
 
     def normalize_cached(self, text: str) -> str:
-        """``normalize`` with a bounded memory: answering a question normalises the same paragraphs often."""
+        """``normalize`` with a bounded memory (entries and characters: an article's context is thousands of
+        them): answering a question normalises the same paragraphs often."""
         cache = self._normalized
         found = cache.get(text)
         if found is None:
-            if len(cache) >= _NORMALIZE_CACHE:
+            if len(cache) >= _NORMALIZE_CACHE or self._normalized_chars >= _NORMALIZE_CACHE_CHARS:
                 cache.clear()
+                self._normalized_chars = 0
             found = cache[text] = self.normalize(text)
+            self._normalized_chars += len(text) + len(found)
         return found
 
     def cut(self, normalized: str) -> list[str]:

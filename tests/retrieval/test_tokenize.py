@@ -77,3 +77,18 @@ def test_userdict_lines_without_frequency_get_one() -> None:
 def test_stopwords_are_not_content(tok: Tokenizer) -> None:
     assert "谁" in STOPWORDS
     assert tok.content_words("大安山乡中心幼儿园的园长是谁?") == ["大安山乡", "中心", "幼儿园", "园长"]
+
+
+def test_the_normalising_cache_is_bounded_by_characters_not_only_entries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whole article contexts pass through the cache: a serving bot must not keep thousands of them."""
+    from retrieval import tokenize
+
+    monkeypatch.setattr(tokenize, "_NORMALIZE_CACHE_CHARS", 50_000)
+    fresh = Tokenizer(None)
+    articles = [f"第{i}篇：" + "全国铁路发送旅客，" * 600 for i in range(40)]  # ~5,400 characters each
+    for text in articles:
+        assert fresh.normalize_cached(text) == fresh.normalize(text)
+    held = sum(len(k) + len(v) for k, v in fresh._normalized.items())
+    assert 0 < held <= 50_000 + 2 * len(articles[0])
