@@ -24,7 +24,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from retrieval.tokenize import Tokenizer, default_userdict
 
 from .corpusgen import write_jsonl
 from .news import NEWS
-from .retrieval import _percentiles, make_queries
+from .retrieval import _time_queries, make_queries
 
 CMRC = NEWS.parent / "cmrc2018-train"
 NOW = "2023-01-01T00:00:00+00:00"
@@ -136,9 +136,9 @@ def _overhead(index: SearchIndex, queries: list[list[int]]) -> dict[str, Any]:
 
     cluster = Cluster.connect("local", shards=4, deadline=30)
     sharded = cluster.serve(index)
-    single_ms = _timed(lambda q: index.bm25.top(q, 10), queries)
-    sharded_ms = _timed(lambda q: sharded.bm25.top(q, 10), queries)
-    ping_ms = _timed(lambda q: ray.get([a.ready.remote() for a in cluster.actors]), queries)
+    single_ms = _time_queries(lambda q: index.bm25.top(q, 10), queries, warm=10)
+    sharded_ms = _time_queries(lambda q: sharded.bm25.top(q, 10), queries, warm=10)
+    ping_ms = _time_queries(lambda q: ray.get([a.ready.remote() for a in cluster.actors]), queries, warm=10)
     shard_rss = sorted(_ray_processes("ray::_Shard").values())
     cluster.close()
     postings = sum(s.docs.nbytes + s.tf.nbytes for s in index.bm25.segments)
@@ -152,18 +152,6 @@ def _overhead(index: SearchIndex, queries: list[list[int]]) -> dict[str, Any]:
         "overhead_p50_ms": round(sharded_ms[0] - single_ms[0], 2),
         "empty_call_to_4_shards_ms_p50_p95": ping_ms,
     }
-
-
-def _timed(run: Callable[[list[int]], object], queries: list[list[int]]) -> tuple[float, float]:
-    for q in queries[:10]:
-        run(q)
-    ms = []
-    for q in queries:
-        start = time.perf_counter()
-        run(q)
-        ms.append((time.perf_counter() - start) * 1000)
-    p50, p95 = _percentiles(ms)
-    return round(p50, 2), round(p95, 2)
 
 
 def _fault(index: SearchIndex, queries: list[list[int]]) -> dict[str, Any]:

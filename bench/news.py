@@ -30,7 +30,7 @@ from bot.service import NewsService
 from corpus import Store, ingest_paths
 from retrieval.timeline import Timeline
 
-from .retrieval import _percentiles, make_queries
+from .retrieval import _percentiles, _time_queries, make_queries
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "news"
 TOPICS = ("神舟", "冬奥", "进博会", "乡村振兴", "一带一路", "两会", "台风", "杭州亚运会", "工会", "人工智能")
@@ -70,9 +70,9 @@ def run(work: Path, source: Path = NEWS) -> dict[str, Any]:
             render_telegram(service.ask(q))
         index = service.searcher.index
         parsed = [service.parse(q, now) for q, now in asked]
-        top10 = _timed(lambda p: index.bm25.top(index.term_ids(p.terms), 10), parsed)
-        search = _timed(lambda qa: service.searcher.search(service.parse(*qa), k=30), asked)
-        ask = _timed(lambda qa: render_telegram(service.ask(qa[0], now=qa[1])), asked)
+        top10 = _time_queries(lambda p: index.bm25.top(index.term_ids(p.terms), 10), parsed)
+        search = _time_queries(lambda qa: service.searcher.search(service.parse(*qa), k=30), asked)
+        ask = _time_queries(lambda qa: render_telegram(service.ask(qa[0], now=qa[1])), asked)
         stats = service.store.stats()
     return {
         "archive": str(archive),
@@ -152,15 +152,3 @@ def _in_order(timeline: Timeline) -> bool:
             for p in timeline.periods
         )
     )
-
-
-def _timed(run: Any, items: list[Any]) -> tuple[float, float]:
-    for item in items[:3]:
-        run(item)
-    ms = []
-    for item in items:
-        start = time.perf_counter()
-        run(item)
-        ms.append((time.perf_counter() - start) * 1000)
-    p50, p95 = _percentiles(ms)
-    return round(p50, 3), round(p95, 3)

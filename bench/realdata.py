@@ -41,7 +41,7 @@ from corpus import Store, ingest_paths
 from corpus.text import SENTENCE_END
 from retrieval.doctokens import DocumentTokenizer
 
-from .retrieval import _percentiles, _serve_probe
+from .retrieval import _serve_probe, _time_queries, peak_rss_mb
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "news"
 ROUNDS = 3
@@ -122,8 +122,6 @@ def _ingest_main(db: Path, source: Path) -> None:
         built = time.perf_counter()
         stats = store.stats()
         segments = len(service.searcher.index.bm25.segments)
-    status = Path("/proc/self/status").read_text()
-    peak_kb = int(status.split("VmHWM:")[1].split()[0])
     chars = int(stats["characters"])
     print(
         json.dumps(
@@ -133,7 +131,7 @@ def _ingest_main(db: Path, source: Path) -> None:
                 "ingest_s": round(ingested - start, 1),
                 "index_s": round(built - ingested, 1),
                 "end_to_end_M_chars_per_s": round(chars / (built - start) / 1e6, 3),
-                "ingest_peak_rss_mb": round(peak_kb / 1024),
+                "ingest_peak_rss_mb": peak_rss_mb(),
                 "segments": segments,
             }
         )
@@ -186,12 +184,7 @@ def _rounds(
     per: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     for _ in range(ROUNDS):
         for name, run in runs.items():
-            ms = []
-            for q in queries:
-                start = time.perf_counter()
-                run(q)
-                ms.append((time.perf_counter() - start) * 1000)
-            per[name].append(_percentiles(ms))
+            per[name].append(_time_queries(run, queries, warm=0))
     return {
         name: (
             round(statistics.median(p[0] for p in found), 3),
