@@ -386,9 +386,8 @@ def _dates(text: str, asked: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _tagged(text: str, asked: str, tokenizer: Tokenizer, tags: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Words of the given tags, two characters or more, that the question does not hold; names jieba
-    splits are joined (浙江 丽水 → 浙江丽水; a surname 李 with 明远 → 李明远)."""
+def _positioned(text: str, tokenizer: Tokenizer) -> list[tuple[int, int, str]]:
+    """Each word of ``text`` with its part-of-speech tag, as (start, end, tag)."""
     words: list[tuple[int, int, str]] = []
     pos = 0
     for word, tag in tokenizer.tag_names(text):
@@ -396,6 +395,13 @@ def _tagged(text: str, asked: str, tokenizer: Tokenizer, tags: tuple[str, ...]) 
         if at >= 0:
             pos = at + len(word)
             words.append((at, pos, tag))
+    return words
+
+
+def _tagged(text: str, asked: str, tokenizer: Tokenizer, tags: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Words of the given tags, two characters or more, that the question does not hold; names jieba
+    splits are joined (浙江 丽水 → 浙江丽水; a surname 李 with 明远 → 李明远)."""
+    words = _positioned(text, tokenizer)
     spans: list[tuple[int, int]] = []
     k = 0
     while k < len(words):
@@ -444,13 +450,7 @@ def _headed(question: Question, text: str, asked: str, tokenizer: Tokenizer) -> 
     if not head:
         return []
     ending = head[-2:]
-    words: list[tuple[int, int, str]] = []
-    pos = 0
-    for word, tag in tokenizer.tag_names(text):
-        at = text.find(word, pos)
-        if at >= 0:
-            pos = at + len(word)
-            words.append((at, pos, tag))
+    words = _positioned(text, tokenizer)
     spans = []
     for k, (at, end, _) in enumerate(words):
         if not text[at:end].endswith(ending):
