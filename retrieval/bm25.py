@@ -415,18 +415,22 @@ class BM25Index:
         k: int,
         allowed: npt.NDArray[np.bool_] | None = None,
         weights: Sequence[float] | None = None,
+        ranges: IntArray | None = None,
     ) -> ScoredDocs:
         """The ``k`` best documents holding a query term (ties: lower document number first).
 
-        ``allowed`` is an optional mask over document numbers (date or source filters); ``weights`` as in
-        ``score_docs``. Scores are the full BM25 scores; most queries are answered without reading the long
+        ``allowed`` is an optional mask over document numbers (date or source filters); ``ranges`` optional
+        sorted, disjoint ``[start, stop)`` rows of document numbers outside which no document is wanted
+        (both given: a document must pass both); ``weights`` as in ``score_docs``. Scores are the full BM25 scores; most queries are answered without reading the long
         postings of common terms (MaxScore: compiled in ``retrieval.kernels``, in numpy below where numba
         is missing), which is what keeps a million-paragraph index fast.
         """
         if kernels.AVAILABLE and self.params.variant != "l" and k > 0 and self.segments:
-            found = self._top_compiled(query, k, allowed, weights)
+            found = self._top_compiled(query, k, allowed, weights, ranges)
             if found is not None:
                 return found
+        if ranges is not None:
+            allowed = _within(ranges, self.n_docs, allowed)
         pruned = (
             self._top_maxscore(query, k, allowed, weights) if self.params.variant != "l" and k > 0 else None
         )
@@ -449,10 +453,11 @@ class BM25Index:
         k: int,
         allowed: npt.NDArray[np.bool_] | None,
         weights: Sequence[float] | None,
+        ranges: IntArray | None = None,
     ) -> ScoredDocs | None:
         """``top`` segment by segment through the compiled kernel; each segment starts from the k-th best
-        score the earlier ones reached. None when a term's weighted idf is negative (its bound would be
-        wrong): the caller then takes the numpy way."""
+        score the earlier ones reached (a segment no range reaches is skipped). None when a term's weighted
+        idf is negative (its bound would be wrong): the caller then takes the numpy way."""
         known = [(t, _weight(weights, i)) for i, t in enumerate(query) if 0 <= t < self.n_terms]
         q = np.array([t for t, _ in known], dtype=np.int64)
         w = np.array([x for _, x in known], dtype=np.float64)
@@ -463,12 +468,20 @@ class BM25Index:
         threshold = -np.inf
         stats, p = self._stats, self.params
         mask = allowed if allowed is not None else self.deleted  # any bool array: unused without allowed
+        no_ranges = np.zeros((0, 2), dtype=np.int64)
         for n, seg in enumerate(self.segments):
             lo, hi = seg.first_doc, seg.first_doc + seg.n_docs
+            local = no_ranges
+            if ranges is not None:  # the ranges' parts inside this segment, in its positions
+                inside = ranges[(ranges[:, 1] > lo) & (ranges[:, 0] < hi)]
+                if not inside.shape[0]:
+                    continue
+                local = np.clip(inside, lo, hi).astype(np.int64) - lo
             acc, seen = self._buffers(seg.n_docs)
             docs, scores = kernels.top_in_segment(
                 seg.indptr, seg.docs, seg.tf, lo, stats.norm[lo:hi], self.deleted[lo:hi], mask[lo:hi],
-                allowed is not None, q, w, stats.idf, p.k1, k, threshold, acc, seen, self._term_max(n),
+                allowed is not None, local, ranges is not None, q, w, stats.idf, p.k1, k, threshold, acc,
+                seen, self._term_max(n),
             )  # fmt: skip
             if docs.shape[0]:
                 found_docs.append(docs)
@@ -662,3 +675,13 @@ def _compute_stats(
     k1, b = params.k1, params.b
     norm = k1 * (1 - b + b * doc_len / avgdl) if params.variant != "l" else (1 - b + b * doc_len / avgdl)
     return _Stats(n_live, avgdl, df, idf, norm)
+
+
+def _within(ranges: IntArray, n_docs: int, allowed: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:
+    """The mask of the documents inside ``ranges`` (and ``allowed`` when given)."""
+    inside = np.zeros(n_docs + 1, dtype=np.int8)
+    starts, stops = np.clip(ranges[:, 0], 0, n_docs), np.clip(ranges[:, 1], 0, n_docs)
+    np.add.at(inside, starts, 1)
+    np.add.at(inside, stops, -1)
+    mask = np.cumsum(inside[:n_docs], dtype=np.int32) > 0
+    return mask & allowed if allowed is not None else mask

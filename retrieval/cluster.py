@@ -58,9 +58,10 @@ class _Shard:
         k: int,
         allowed: npt.NDArray[np.bool_] | None,
         weights: Sequence[float] | None,
+        ranges: npt.NDArray[np.int64] | None = None,
     ) -> tuple[list[int], list[float]]:
         # Plain lists: for ten hits they cross the process boundary faster than arrays (exact doubles).
-        top = self._index.top(query, k, allowed, weights)
+        top = self._index.top(query, k, allowed, weights, ranges)
         return top.docs.tolist(), top.scores.tolist()
 
     def score_docs(self, query: Sequence[int], weights: Sequence[float] | None) -> tuple[Any, Any]:
@@ -146,11 +147,26 @@ class ShardedBM25(BM25Index):
         k: int,
         allowed: npt.NDArray[np.bool_] | None = None,
         weights: Sequence[float] | None = None,
+        ranges: npt.NDArray[np.int64] | None = None,
     ) -> ScoredDocs:
         terms = list(query)
         wanted = None if weights is None else list(weights)
+
+        def shard_ranges(lo: int, hi: int) -> npt.NDArray[np.int64] | None:
+            if ranges is None:
+                return None
+            inside = ranges[(ranges[:, 1] > lo) & (ranges[:, 0] < hi)]
+            return np.clip(inside, lo, hi) - lo
+
         answers = self.shards.ask(
-            "top", lambda lo, hi: (terms, k, None if allowed is None else allowed[lo:hi], wanted)
+            "top",
+            lambda lo, hi: (
+                terms,
+                k,
+                None if allowed is None else allowed[lo:hi],
+                wanted,
+                shard_ranges(lo, hi),
+            ),
         )
         if not answers:
             return ScoredDocs(np.zeros(0, dtype=np.int64), np.zeros(0))

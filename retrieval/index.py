@@ -43,6 +43,7 @@ _BATCH_DOCS = 100_000  # paragraphs a segment is built from at a time (then merg
 _MAX_SEGMENTS = 8  # beyond this, small segments are merged into one
 _COMPACT_DELETED_SHARE = 0.2
 _TERM_CACHE = 100_000  # term ids a snapshot remembers
+_MAX_RANGES = 1024  # stretches of days a date filter reads by ranges; beyond, it is a mask
 _SAVE_RETRY_SECONDS = 300  # after a failed save, how long before trying again
 
 
@@ -98,6 +99,7 @@ class SearchIndex:
     # Term ids this snapshot has looked up (a question asks for the same words and pairs many times over:
     # ranking, matched terms, relevance); bounded, and never shared with another snapshot.
     _term_ids: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_paragraphs(self) -> int:
@@ -143,7 +145,8 @@ class SearchIndex:
         """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them) among those
         ``filters`` let through; ``weights`` (one per token, default 1) scale the tokens' scores."""
         ids = self.term_ids(query)
-        top = self.bm25.top(ids, k, self._mask(filters), weights)
+        mask, ranges = self._selection(filters)
+        top = self.bm25.top(ids, k, mask, weights, ranges)
         docs = top.docs
         held = np.zeros((len(query), docs.shape[0]), dtype=np.bool_)
         for row, term in enumerate(ids):
@@ -200,25 +203,64 @@ class SearchIndex:
         """
         return math.log((self.n_paragraphs + 1) / (self.df(token) + 0.5))
 
-    def _mask(self, f: Filters) -> npt.NDArray[np.bool_] | None:
-        """Which paragraphs ``f`` lets through (None: all of them)."""
+    def _selection(self, f: Filters) -> tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.int64] | None]:
+        """Which paragraphs ``f`` lets through: a mask and document ranges (None: no limit of that kind).
+        Days are ranges when the paragraphs of the chosen days lie in a few stretches (an archive ingested
+        in date order: a month is one); the ranking then reads only those stretches of each posting list."""
         if f == NO_FILTERS:
+            return None, None
+        ranges = self._day_ranges(f) if f.day_from or f.day_to or f.periods else None
+        return self._mask(f, days=ranges is None), ranges
+
+    def _day_ranges(self, f: Filters) -> npt.NDArray[np.int64] | None:
+        """The ``[start, stop)`` document ranges of the days ``f`` allows, or None when they are too many."""
+        runs = self._cache.get("runs")
+        if runs is None:  # stretches of paragraphs of one day, once per snapshot
+            day = self.day
+            change = np.flatnonzero(day[1:] != day[:-1]) + 1
+            starts = np.concatenate([[0], change]).astype(np.int64)
+            stops = np.concatenate([change, [day.shape[0]]]).astype(np.int64)
+            few = starts.shape[0] <= max(day.shape[0] // 16, _MAX_RANGES)  # else: not in date order
+            runs = self._cache["runs"] = (starts, stops, day[starts]) if few else ()
+        if not runs:
+            return None
+        starts, stops, days = runs
+        keep = self._days_allowed(f, days)
+        starts, stops = starts[keep], stops[keep]
+        apart = starts[1:] != stops[:-1]  # stretches that touch are joined
+        first, last = np.concatenate([[True], apart]), np.concatenate([apart, [True]])
+        ranges = (
+            np.stack([starts[first], stops[last]], axis=1) if starts.shape[0] else np.zeros((0, 2), np.int64)
+        )
+        return ranges if ranges.shape[0] <= _MAX_RANGES else None
+
+    @staticmethod
+    def _days_allowed(f: Filters, day: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
+        """Which of the ``day`` numbers ``f``'s days let through."""
+        keep = np.ones(day.shape[0], dtype=np.bool_)
+        if f.day_from:
+            keep &= day >= day_number(f.day_from)
+        if f.day_to:
+            keep &= (day <= day_number(f.day_to)) & (day != NO_DAY)
+        if f.periods:
+            within = np.zeros(day.shape[0], dtype=np.bool_)
+            for first, last in f.periods:
+                within |= (day >= first.toordinal()) & (day <= last.toordinal())
+            keep &= within
+        return keep
+
+    def _mask(self, f: Filters, *, days: bool = True) -> npt.NDArray[np.bool_] | None:
+        """Which paragraphs ``f`` lets through (None: all of them), its days left out unless ``days``."""
+        if not (f.exclude_articles or f.source or (days and (f.day_from or f.day_to or f.periods))):
             return None
         mask = np.ones(self.bm25.n_docs, dtype=np.bool_)
         if f.exclude_articles:
             mask &= ~np.isin(self.article_id, np.fromiter(f.exclude_articles, dtype=np.int64))
-        if f.day_from:
-            mask &= self.day >= day_number(f.day_from)
-        if f.day_to:
-            mask &= (self.day <= day_number(f.day_to)) & (self.day != NO_DAY)
+        if days:
+            mask &= self._days_allowed(f, self.day)
         if f.source:
             code = self.sources.index(f.source) if f.source in self.sources else -2
             mask &= self.source == code
-        if f.periods:
-            within = np.zeros(self.bm25.n_docs, dtype=np.bool_)
-            for first, last in f.periods:
-                within |= (self.day >= first.toordinal()) & (self.day <= last.toordinal())
-            mask &= within
         return mask
 
     def doc_numbers(self, paragraph_ids: Iterable[int]) -> npt.NDArray[np.int64]:

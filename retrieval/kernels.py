@@ -122,6 +122,26 @@ def _term_max(
 
 
 @_compiled
+def _gallop(docs: Any, pos: int, hi: int, target: int) -> int:
+    """The first position in ``docs[pos:hi]`` (sorted) holding ``target`` or more (``hi``: none): steps
+    doubling forward from ``pos``, then a binary search, so a run of nearby targets costs little."""
+    step = 1
+    upper = pos
+    while upper < hi and docs[upper] < target:
+        pos = upper + 1
+        upper = pos + step
+        step <<= 1
+    upper = min(upper, hi)
+    while pos < upper:
+        mid = (pos + upper) >> 1
+        if docs[mid] < target:
+            pos = mid + 1
+        else:
+            upper = mid
+    return pos
+
+
+@_compiled
 def top_in_segment(
     indptr: Any,
     docs: Any,
@@ -131,6 +151,8 @@ def top_in_segment(
     dead: Any,
     allowed: Any,
     use_allowed: bool,
+    ranges: Any,
+    use_ranges: bool,
     query: Any,
     weights: Any,
     idf: Any,
@@ -141,12 +163,15 @@ def top_in_segment(
     seen: Any,
     tmax: Any,
 ) -> tuple[Any, Any]:
-    """The up to ``k`` best live (and allowed) documents of one segment, with their scores.
+    """The up to ``k`` best live (and allowed, and in range) documents of one segment, with their scores.
 
     ``query`` holds term ids with repeats (a repeated term counts each time) and ``weights`` one factor
     per position (1: rank_bm25's score; a question widened with another form of a name weighs its terms
     less; never negative); ``idf`` is per term id;
-    ``norm``, ``dead`` and ``allowed`` are the segment's slices; ``threshold`` is a score the k-th best
+    ``norm``, ``dead`` and ``allowed`` are the segment's slices; ``ranges`` (with ``use_ranges``) are sorted,
+    disjoint ``[start, stop)`` rows of segment positions outside which no document is wanted (a period of
+    days in an archive ingested in date order: a few stretches of each posting list are read, found by
+    galloping, instead of all of it); ``threshold`` is a score the k-th best
     of earlier segments already reached (documents that cannot beat it are not needed); ``acc`` and
     ``seen`` are zeroed scratch of the segment's size and are left zeroed; ``tmax`` (one per term id of the
     segment, -1 when not yet known) caches each term's largest tf part.
@@ -189,20 +214,26 @@ def top_in_segment(
         t = terms[i]
         w = scale[i]
         lo, hi = _bounds(t, indptr, docs.shape[0])
-        for p in range(lo, hi):
-            d = _doc(docs[p], first_doc, norm.shape[0])
-            f = float(tf[p])
-            acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
-            if acc[d] > best:
-                best = acc[d]
-            if not seen[d]:
-                seen[d] = True
-                if nc == cand.shape[0]:
-                    grown = np.empty(2 * nc, np.int64)
-                    grown[:nc] = cand[:nc]
-                    cand = grown
-                cand[nc] = d
-                nc += 1
+        for r in range(ranges.shape[0] if use_ranges else 1):
+            start, stop = lo, hi
+            if use_ranges:  # only the stretches of the postings inside the ranges are read
+                start = _gallop(docs, lo, hi, ranges[r, 0] + first_doc)
+                stop = _gallop(docs, start, hi, ranges[r, 1] + first_doc)
+                lo = stop
+            for p in range(start, stop):
+                d = _doc(docs[p], first_doc, norm.shape[0])
+                f = float(tf[p])
+                acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
+                if acc[d] > best:
+                    best = acc[d]
+                if not seen[d]:
+                    seen[d] = True
+                    if nc == cand.shape[0]:
+                        grown = np.empty(2 * nc, np.int64)
+                        grown[:nc] = cand[:nc]
+                        cand = grown
+                    cand[nc] = d
+                    nc += 1
         if i + 1 == nq or best <= rest[i + 1]:
             continue  # even the best document so far could be overtaken by the unread terms alone
         if live.shape[0] < nc:
@@ -249,21 +280,8 @@ def top_in_segment(
                     ordered = True
                 pos = lo
                 for j in range(nk):
-                    target = keep[j] + first_doc
-                    step = 1
-                    upper = pos
-                    while upper < hi and docs[upper] < target:
-                        pos = upper + 1
-                        upper = pos + step
-                        step <<= 1
-                    upper = min(upper, hi)
-                    while pos < upper:
-                        mid = (pos + upper) >> 1
-                        if docs[mid] < target:
-                            pos = mid + 1
-                        else:
-                            upper = mid
-                    if pos < hi and docs[pos] == target:
+                    pos = _gallop(docs, pos, hi, keep[j] + first_doc)
+                    if pos < hi and docs[pos] == keep[j] + first_doc:
                         f = float(tf[pos])
                         acc[keep[j]] += w * (f * (k1 + 1.0) / (f + norm[keep[j]]))
             kept = 0
@@ -316,6 +334,8 @@ def warm_up() -> None:
         norm,
         flags,
         flags,
+        False,
+        np.zeros((0, 2), np.int64),
         False,
         np.zeros(1, np.int64),
         np.ones(1),

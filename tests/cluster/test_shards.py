@@ -56,10 +56,13 @@ def test_shards_give_the_single_indexs_top10_ids_and_scores(
         sharded = cluster.serve(index)
         assert len(cluster.actors) == shards
         allowed = np.random.default_rng(shards).random(index.bm25.n_docs) < 0.5  # a date/source filter
+        n = index.bm25.n_docs
+        ranges = np.array([[n // 10, n // 3], [n // 2, n // 2 + 40], [n - 50, n]])  # a period's stretches
         compared = 0
         for ids in _queries(index, tok):
-            for mask in (None, allowed):
-                want, got = index.bm25.top(ids, 10, mask), sharded.bm25.top(ids, 10, mask)
+            for mask, within in ((None, None), (allowed, None), (None, ranges), (allowed, ranges)):
+                want = index.bm25.top(ids, 10, mask, ranges=within)
+                got = sharded.bm25.top(ids, 10, mask, ranges=within)
                 assert got.docs.tolist() == want.docs.tolist()
                 # Bit for bit, not just within 1e-9: shards add each document's terms in the single
                 # index's order, so near-ties break the same way (on cmrc2018-train they did not before).

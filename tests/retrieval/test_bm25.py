@@ -182,7 +182,8 @@ def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The pruned top-k (compiled kernel, or numpy where numba is missing) is the head of rank_bm25's
-    full ranking, for every k, under a date/source mask and with deleted paragraphs."""
+    full ranking, for every k, under a date/source mask, within document ranges (a period's days), both,
+    and with deleted paragraphs."""
     from retrieval import kernels
 
     if compiled and not kernels.AVAILABLE:
@@ -195,16 +196,28 @@ def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
     kept = [i for i in range(len(docs)) if i not in set(gone)]
     reference = REFERENCE[variant]([docs[i] for i in kept])
     allowed = np.random.default_rng(7).random(len(docs)) < 0.5
+    n = len(docs)
+    # stretches across the segments' borders, one a single document, one ending at the last
+    ranges = np.array([[3, n // 3 + 5], [n // 2, n // 2 + 1], [2 * n // 3 - 4, n]], dtype=np.int64)
+    inside = np.zeros(n, dtype=np.bool_)
+    for start, stop in ranges:
+        inside[start:stop] = True
     checked = 0
     for query in queries:
         ids = [vocab.get(t, -1) for t in query]
         full = np.full(len(docs), -np.inf)
         full[kept] = reference.get_scores(query)
         for k in (1, 3, 10, 40):
-            for mask in (None, allowed):
-                live = [i for i in kept if doc_sets[i] & set(query) and (mask is None or mask[i])]
+            for mask, within in ((None, None), (allowed, None), (None, ranges), (allowed, ranges)):
+                live = [
+                    i
+                    for i in kept
+                    if doc_sets[i] & set(query)
+                    and (mask is None or mask[i])
+                    and (within is None or inside[i])
+                ]
                 expected = sorted(live, key=lambda i: (-full[i], i))[:k]
-                top = index.top(ids, k, mask)
+                top = index.top(ids, k, mask, ranges=within)
                 np.testing.assert_allclose(top.scores, full[expected], rtol=1e-9, atol=0)
                 # the same documents, up to ties at rounding level at the k-th place
                 differ = set(top.docs.tolist()) ^ set(expected)

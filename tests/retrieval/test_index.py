@@ -32,8 +32,8 @@ def find(searcher: Searcher, question: str, k: int, **filters: Any) -> SearchRes
     return searcher.search(question_, k, filters=Filters(**filters))
 
 
-def results(searcher: Searcher, question: str, k: int = 5) -> list[tuple[int, float]]:
-    return [(h.paragraph.id, round(h.score, 9)) for h in find(searcher, question, k).hits]
+def results(searcher: Searcher, question: str, k: int = 5, **filters: Any) -> list[tuple[int, float]]:
+    return [(h.paragraph.id, round(h.score, 9)) for h in find(searcher, question, k, **filters).hits]
 
 
 QUESTIONS = ["象州县投入多少钱加强实体平台建设", "大安山乡中心幼儿园的园长", "上海地铁票价", "志愿者 亚运会"]
@@ -199,3 +199,57 @@ def test_a_bulk_build_made_in_batches_is_one_segment_with_the_same_answers(
     assert len(reloaded.index.bm25.segments) == 1 and reloaded.index.files  # saved as one and mapped
     for q in QUESTIONS:
         assert results(batched, q) == results(whole, q) == results(reloaded, q)
+
+
+def test_a_period_is_read_as_stretches_of_an_archive_in_date_order_with_the_same_results(
+    store: Store, tok: Tokenizer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days filtered in an archive ingested day by day are ranges of documents (only those stretches of the
+    postings are read); the hits are those the mask over every paragraph gives, with other filters too."""
+    from retrieval import index as index_module
+
+    topics = ["地铁票价调整听证会", "工会志愿者服务站", "新能源汽车销量增长", "生态保护修复工程"]
+    rows = [
+        {
+            "id": f"a{day}-{n}",
+            "title": f"{topic}（{day}日）",
+            "date": f"2023-08-{day:02d}",
+            "source": "甲报" if n % 2 else "乙报",
+            "text": f"8月{day}日，{topic}的消息。{topic}进展顺利，相关部门介绍了情况。",
+        }
+        for day in range(1, 29)
+        for n, topic in enumerate(topics)
+    ]
+    feed = tmp_path / "days.jsonl"
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    ingest_paths(store, [feed], now=NOW)
+    s = open_searcher(store, tok)
+    week = ((dt.date(2023, 8, 7), dt.date(2023, 8, 13)),)
+    cases: list[dict[str, Any]] = [
+        {"periods": week},
+        {
+            "periods": (
+                (dt.date(2023, 8, 2), dt.date(2023, 8, 3)),
+                (dt.date(2023, 8, 20), dt.date(2023, 8, 21)),
+            )
+        },
+        {"day_from": "2023-08-25"},
+        {"day_to": "2023-08-04", "source": "甲报"},
+        {
+            "periods": week,
+            "exclude_articles": frozenset({h.article.id for h in find(s, "工会志愿者", 3).hits}),
+        },
+        {"periods": ((dt.date(2024, 1, 1), dt.date(2024, 1, 31)),)},  # no paragraph: nothing found
+    ]
+    questions = ["地铁票价", "工会志愿者服务", "新能源汽车 生态保护"]
+    by_ranges = {(q, i): results(s, q, 8, **f) for q in questions for i, f in enumerate(cases)}
+    assert s.index._selection(Filters(periods=week))[1] is not None  # read as ranges
+    assert all(by_ranges[(q, 0)] for q in questions)
+    assert {h.article.date for h in find(s, "地铁票价", 8, periods=week).hits} <= {
+        f"2023-08-{d:02d}" for d in range(7, 14)
+    }
+    monkeypatch.setattr(index_module, "_MAX_RANGES", -1)  # the mask over every paragraph instead
+    fresh = open_searcher(store, tok)
+    assert fresh.index._selection(Filters(periods=week))[1] is None
+    for (q, i), found in by_ranges.items():
+        assert results(fresh, q, 8, **cases[i]) == found
