@@ -447,6 +447,26 @@ class BM25Index:
         order = np.lexsort((cand, -scores))
         return ScoredDocs(cand[order], scores[order])
 
+    def holding(self, query: Sequence[int], docs: IntArray) -> npt.NDArray[np.bool_]:
+        """Which of ``docs`` hold each query term: a ``len(query)`` × ``len(docs)`` table (a term the
+        index does not know: none)."""
+        order = np.argsort(docs, kind="stable")
+        targets = docs[order].astype(np.int64)
+        held = np.zeros((len(query), targets.shape[0]), dtype=np.bool_)
+        terms = np.array(query, dtype=np.int64).reshape(-1)
+        for seg in self.segments if targets.shape[0] else ():
+            if kernels.AVAILABLE:
+                kernels.holding(seg.indptr, seg.docs, terms, targets, held)
+                continue
+            for row, term in enumerate(terms.tolist()):
+                posting, _ = seg.postings(term) if term >= 0 else (_EMPTY_I32, _EMPTY_U16)
+                if posting.shape[0]:
+                    pos = np.minimum(np.searchsorted(posting, targets), posting.shape[0] - 1)
+                    held[row] |= posting[pos] == targets
+        out = np.empty_like(held)
+        out[:, order] = held
+        return out
+
     def _top_compiled(
         self,
         query: Sequence[int],

@@ -339,7 +339,6 @@ def key_sentence(text: str, weights: dict[str, float], tokenizer: Tokenizer, lim
 
 _PAIR_WEIGHT = 0.5  # character pairs: evidence of word order and of names jieba splits, not words
 _CHAR_WEIGHT = 0.1  # single characters of the question's words: they only decide between windows
-_BODY_MARK = "\ue000"
 _ASKED_KIND_WEIGHT = 0.5  # the noun naming the kind of answer (什么职务): the answer seldom repeats it
 
 
@@ -413,12 +412,12 @@ class _Paragraph:
         self._tokenizer = tokenizer
         self._options = options
         a = hit.article
-        # One call for titles and text (normalising is most of the cost); lines stay lines, and the mark
-        # (a private-use character: normalising keeps it, unlike control characters) starts the body.
-        title, _, self.body = tokenizer.normalize_cached(
-            "\n".join((a.kicker, a.headline, a.subtitle, _BODY_MARK + hit.paragraph.text))
-        ).partition("\n" + _BODY_MARK)
-        self.title = title
+        # Each part normalised on its own: the re-ranker has normalised the headline and text already.
+        norm = tokenizer.normalize_cached
+        self.body = norm(hit.paragraph.text)
+        self.title = title = "\n".join(
+            norm(part) if part else "" for part in (a.kicker, a.headline, a.subtitle)
+        )
         # The rest of the article: news states who and where in its lead and the figure three paragraphs on.
         self.elsewhere = tokenizer.normalize_cached(context).replace(self.body, "\n") if context else ""
         article = title + "\n" + self.body + "\n" + self.elsewhere
@@ -463,7 +462,10 @@ class _Paragraph:
         self.kind_ok = not options.require_kind or _holds_kind(hit.paragraph.text, question.kind)
 
     def _holds(self, text: str, unit: str) -> bool:
-        return unit in text or any(f in text for f in self.forms.get(unit, ()))
+        if unit in text:
+            return True
+        forms = self.forms.get(unit)
+        return forms is not None and any(f in text for f in forms)
 
     def positions(self, unit: str, lo: int = 0, hi: int | None = None) -> Iterable[int]:
         """Where the paragraph's normalised text says the unit; where it never does, where it says the other

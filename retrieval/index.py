@@ -148,15 +148,7 @@ class SearchIndex:
         mask, ranges = self._selection(filters)
         top = self.bm25.top(ids, k, mask, weights, ranges)
         docs = top.docs
-        held = np.zeros((len(query), docs.shape[0]), dtype=np.bool_)
-        for row, term in enumerate(ids):
-            if term < 0:
-                continue
-            for seg in self.bm25.segments:
-                posting, _ = seg.postings(term)
-                if posting.shape[0]:
-                    pos = np.minimum(np.searchsorted(posting, docs), posting.shape[0] - 1)
-                    held[row] |= posting[pos] == docs
+        held = self.bm25.holding(ids, docs)
         paragraph_ids = self.paragraph_id[docs].tolist()
         article_ids = self.article_id[docs].tolist()
         out = []

@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "top_in_segment", "warm_up"]
+__all__ = ["AVAILABLE", "holding", "top_in_segment", "warm_up"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _njit: Any = None
@@ -317,6 +317,25 @@ def top_in_segment(
     return final + first_doc, scores
 
 
+@_compiled
+def holding(indptr: Any, docs: Any, query: Any, targets: Any, held: Any) -> None:
+    """Mark in ``held[i, j]`` whether document ``targets[j]`` (sorted) holds term ``query[i]`` (-1: none),
+    galloping through each posting list once."""
+    n_terms = indptr.shape[0] - 1
+    for i in range(query.shape[0]):
+        t = query[i]
+        if t < 0 or t >= n_terms:
+            continue
+        lo, hi = _bounds(t, indptr, docs.shape[0])
+        pos = lo
+        for j in range(targets.shape[0]):
+            pos = _gallop(docs, pos, hi, targets[j])
+            if pos == hi:
+                break
+            if docs[pos] == targets[j]:
+                held[i, j] = True
+
+
 def warm_up() -> None:
     """Compile (or load the cached compilation of) the kernel now, not on the first question."""
     if not AVAILABLE:
@@ -347,3 +366,4 @@ def warm_up() -> None:
         flags.copy(),
         np.full(1, -1.0),
     )
+    holding(indptr, docs, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, 1), np.bool_))

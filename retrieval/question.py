@@ -113,6 +113,8 @@ class Question:
     def alternatives(self, unit: str) -> tuple[str, ...]:
         """Other forms a text may say ``unit`` (a word or character pair of the question) in: the other
         forms of a name of the question that holds it (博览 of 中国国际进口博览会 is said by 进博会)."""
+        if not self.widened:  # most questions: asked for every unit of every candidate paragraph
+            return ()
         return tuple(other for w in self.widened if unit in w.said for other in w.means)
 
     @property

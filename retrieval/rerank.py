@@ -125,7 +125,10 @@ def _best_sentence_share(
         return 0.0
 
     def holds(part: str, w: str) -> bool:
-        return w in part or any(f in part for f in forms.get(w, ()))
+        if w in part:
+            return True
+        other = forms.get(w)
+        return other is not None and any(f in part for f in other)
 
     in_title = {w for w in weights if holds(title, w)}
     present = {w for w in weights if holds(text, w)} | in_title

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import chinese_calendar
 
@@ -76,6 +76,10 @@ class TimeSpan:
 
     def report_periods(self) -> tuple[tuple[dt.date, dt.date], ...]:
         """The days articles reporting on this span can have (one period per occurrence)."""
+        return self._report_periods
+
+    @cached_property
+    def _report_periods(self) -> tuple[tuple[dt.date, dt.date], ...]:  # asked for every candidate's date
         lead, lag = dt.timedelta(days=self.lead), dt.timedelta(days=self.lag)
         return tuple(
             (start - lead, end + lag) for start, end in self.occurrences or ((self.start, self.end),)

@@ -226,6 +226,35 @@ def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
     assert checked > 1000
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+def test_the_terms_each_hit_holds_are_read_from_every_segment(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+    compiled: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``holding`` (the words a source line shows as matched) says which query terms each hit holds, for
+    hits in any order across segments, a term repeated, and terms the index does not know."""
+    from retrieval import kernels
+
+    if compiled and not kernels.AVAILABLE:
+        pytest.skip("numba is not available here")
+    monkeypatch.setattr(kernels, "AVAILABLE", compiled)
+    docs, queries, doc_sets = corpora["cmrc"]
+    index, vocab = _index(docs, "okapi", len(docs) // 3)
+    rng = np.random.default_rng(3)
+    held_somewhere = 0
+    for query in queries[:200]:
+        query = [*query, query[0], "不在词表里的词"]
+        hits = rng.choice(len(docs), size=12, replace=False)  # any order, both segments
+        held = index.holding([vocab.get(t, -1) for t in query], hits)
+        expected = np.array([[t in doc_sets[d] for d in hits] for t in query])
+        np.testing.assert_array_equal(held, expected)
+        held_somewhere += int(expected.sum())
+    assert held_somewhere > 100
+    assert index.holding([], np.array([4, 1])).shape == (0, 2)
+    assert index.holding([vocab[queries[0][0]]], np.zeros(0, np.int64)).shape == (1, 0)
+
+
 @pytest.mark.parametrize("chunk", [1 << 22, 7])
 def test_merged_segments_hold_exactly_the_postings_of_one_built_whole(
     corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
