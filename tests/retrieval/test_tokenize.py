@@ -92,3 +92,22 @@ def test_the_normalising_cache_is_bounded_by_characters_not_only_entries(
         assert fresh.normalize_cached(text) == fresh.normalize(text)
     held = sum(len(k) + len(v) for k, v in fresh._normalized.items())
     assert 0 < held <= 50_000 + 2 * len(articles[0])
+
+
+def test_a_batch_normalised_line_by_line_is_the_whole_text_normalised(tok: Tokenizer) -> None:
+    """Index builds normalise 2,000 paragraphs as one text: where a line needs NFKC (㎡, Ⅱ, ﬁ, a combining
+    accent at a line's start, full-width letters) only that line is redone, with the whole text's result."""
+    import unicodedata
+
+    lines = [
+        "面积达到120㎡，第Ⅱ期工程",
+        "plain text 平常的一行",
+        "\u0301开头的组合符号",
+        "ＡＢＣ１２３ ﬁnal",
+        "",
+        "e\u0301",
+    ]
+    text = "\n".join(lines * 3)
+    whole = str(tok.simplified(unicodedata.normalize("NFKC", text).lower()))
+    assert tok.normalize(text) == whole
+    assert "㎡" not in whole and "ⅱ" not in whole and "\u0301" in whole  # the lines did need it
