@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,7 +284,7 @@ class Cluster:
         self._actors = ()
 
     def analyse_chunks(
-        self, doc_tokens: DocumentTokenizer, pieces: Sequence[Sequence[Row]]
+        self, doc_tokens: DocumentTokenizer, pieces: Iterable[Sequence[Row]]
     ) -> Iterator[ChunkTerms]:
         """Segment ``pieces`` in Ray tasks; their terms in order (a ``ChunkMap``)."""
         import ray

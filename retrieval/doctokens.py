@@ -11,11 +11,12 @@ the pool's place. Either way the chunks are cut the same and their terms come ba
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 PARALLEL_MIN_ROWS = 20_000
 CHUNK = 2_000
+_AHEAD_PER_WORKER = 6  # chunks in flight per worker (~0.15 s of work each)
 Row = tuple[int, str, str]  # article id, paragraph text, titles
 
 _worker: DocumentTokenizer | None = None
@@ -119,42 +121,45 @@ class DocumentTokenizer:
         )
         return ChunkTerms(len(rows), text, title_batch, title_of_row, self.title_copies)
 
-    def chunks(self, rows: Sequence[IndexRow]) -> Iterator[ChunkTerms]:
-        """Terms of ``rows`` chunk by chunk, in order; in worker processes when there are many rows."""
-        plain = [(r.article_id, r.text, _titles(r)) for r in rows]
-        pieces = [plain[i : i + CHUNK] for i in range(0, len(plain), CHUNK)]
+    def chunks(self, rows: Iterable[IndexRow], expected: int) -> Iterator[ChunkTerms]:
+        """Terms of ``rows`` (about ``expected`` of them) chunk by chunk, in order; in worker processes when
+        there are many. The rows are read as the chunks are cut, and one pool serves the whole stream: a
+        build of many batches keeps its workers (and their loaded dictionaries) busy from first row to last.
+        """
+        pieces = _pieces(rows)
         if self.chunk_map is not None:
             yield from self.chunk_map(self, pieces)
             return
         workers = min(4, os.cpu_count() or 1)
-        if len(rows) < PARALLEL_MIN_ROWS or workers < 2:
+        if expected < PARALLEL_MIN_ROWS or workers < 2:
             for piece in pieces:
                 yield self.chunk(piece)
             return
         init = self.setup
-        done = 0
+        taken: deque[list[Row]] = deque()  # pieces submitted and not yet yielded, to redo here on failure
         try:
             with ProcessPoolExecutor(
                 workers, mp_context=get_context("spawn"), initializer=_init, initargs=init
             ) as pool:
-                # A few chunks in flight, not all: results the caller has not taken yet wait in memory,
-                # and with every chunk submitted at once a whole batch's terms would (1.5 GB of 200,000
-                # paragraphs).
-                ahead = 2 * workers
-                pending = deque(pool.submit(_chunk, piece) for piece in pieces[:ahead])
-                for piece in pieces[ahead:]:
-                    result = pending.popleft().result()
+                # Enough chunks in flight to keep the workers busy while the caller builds a batch's
+                # segment, not all: results not yet taken wait in memory (a few MB a chunk).
+                ahead = _AHEAD_PER_WORKER * workers
+                pending: deque[Future[ChunkTerms]] = deque()
+                for piece in pieces:
+                    taken.append(piece)
                     pending.append(pool.submit(_chunk, piece))
-                    yield result
-                    done += 1
+                    if len(pending) >= ahead:
+                        result = pending.popleft().result()
+                        taken.popleft()
+                        yield result
                 while pending:
                     result = pending.popleft().result()
+                    taken.popleft()
                     yield result
-                    done += 1
         except (BrokenProcessPool, OSError, RuntimeError) as exc:
             # No worker processes (a sandbox, or a __main__ spawn cannot import): cut the rest here.
             log.warning("tokenizing in this process: worker processes failed (%s)", exc)
-            for piece in pieces[done:]:
+            for piece in itertools.chain(taken, pieces):
                 yield self.chunk(piece)
 
     def tokens(self, row: IndexRow) -> list[str]:
@@ -167,7 +172,7 @@ class DocumentTokenizer:
         return words + [pair_text(int(c)) for c in [*pairs, *np.tile(title_pairs, self.title_copies)]]
 
 
-ChunkMap = Callable[[DocumentTokenizer, Sequence[Sequence[Row]]], Iterator[ChunkTerms]]
+ChunkMap = Callable[[DocumentTokenizer, Iterable[Sequence[Row]]], Iterator[ChunkTerms]]
 """Analyses chunks of rows (somewhere) and yields their terms in the order of the chunks."""
 
 
@@ -184,6 +189,13 @@ def analyse_in_worker(setup: WorkerSetup, rows: Sequence[Row]) -> ChunkTerms:
     if _worker is None or _worker.tokenizer.signature != setup.signature:
         _init(*setup)
     return _chunk(rows)
+
+
+def _pieces(rows: Iterable[IndexRow]) -> Iterator[list[Row]]:
+    """``rows`` as what a chunk is analysed from, ``CHUNK`` at a time, read as they are asked for."""
+    it = iter(rows)
+    while piece := [(r.article_id, r.text, _titles(r)) for r in itertools.islice(it, CHUNK)]:
+        yield piece
 
 
 def _titles(row: IndexRow) -> str:

@@ -17,7 +17,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = ["NO_DAY", "IndexManager", "Ranked", "SearchIndex", "day_number"]
 log = logging.getLogger(__name__)
 
 NO_DAY = int(np.iinfo(np.int32).min)
+IntArray32 = npt.NDArray[np.int32]
 _BATCH_DOCS = 100_000  # paragraphs a segment is built from at a time (then merged): bounds its memory
 _MAX_SEGMENTS = 8  # beyond this, small segments are merged into one
 _COMPACT_DELETED_SHARE = 0.2
@@ -400,38 +402,28 @@ class IndexManager:
         progress: Callable[[int], None] | None,
     ) -> SearchIndex:
         sources = list(index.sources)
-        batch: list[IndexRow] = []
-        done = 0
         before = len(index.bm25.segments)
+        expected = state.paragraphs - index.n_paragraphs
         # A build of several batches keeps each batch's postings on disk until they are merged.
-        spill = self.folder if state.paragraphs - index.n_paragraphs > _BATCH_DOCS else None
+        spill = self.folder if expected > _BATCH_DOCS else None
+        pulled: deque[IndexRow] = deque()  # rows read for chunks, not yet in a batch
 
-        def flush(index: SearchIndex) -> SearchIndex:
-            terms_parts, docs_parts = [], []
-            offset = 0
+        def read() -> Iterator[IndexRow]:
+            for row in rows:
+                pulled.append(row)
+                yield row
+
+        def flush(
+            index: SearchIndex, batch: list[IndexRow], parts: list[tuple[IntArray32, IntArray32]]
+        ) -> SearchIndex:
             started = time.perf_counter()
-            mapping = 0.0
-            for chunk in self._doc_tokens.chunks(batch):
-                mapped = time.perf_counter()
-                terms, docs = _chunk_terms(chunk, index.vocab)
-                mapping += time.perf_counter() - mapped
-                terms_parts.append(terms.astype(np.int32))  # half the memory of a batch's occurrences
-                docs_parts.append((docs + offset).astype(np.int32))
-                offset += chunk.rows
-            analysed = time.perf_counter()
-            terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, np.int32)
-            del terms_parts
-            docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.int32)
-            del docs_parts
+            terms = np.concatenate([t for t, _ in parts]) if parts else np.zeros(0, np.int32)
+            docs = np.concatenate([d for _, d in parts]) if parts else np.zeros(0, np.int32)
+            parts.clear()
             doc_len = np.bincount(docs, minlength=len(batch)).astype(np.int64)
             segment = segment_from_pairs(index.bm25.n_docs, terms, docs, doc_len)
-            log.debug(
-                "indexed %d paragraphs: terms %.1fs (of which id mapping %.1fs), postings %.1fs",
-                len(batch),
-                analysed - started,
-                mapping,
-                time.perf_counter() - analysed,
-            )
+            del terms, docs
+            log.debug("indexed %d paragraphs: postings %.1fs", len(batch), time.perf_counter() - started)
             n_terms = len(index.vocab)
             codes = []
             for row in batch:
@@ -454,16 +446,24 @@ class IndexManager:
                 max_paragraph_id=batch[-1].paragraph_id,
             )
 
-        for row in rows:
-            batch.append(row)
+        batch: list[IndexRow] = []
+        parts: list[tuple[IntArray32, IntArray32]] = []
+        done = 0
+        # One stream of chunks for the whole build: the workers go on with the next batch's chunks while
+        # this process builds a batch's segment.
+        for chunk in self._doc_tokens.chunks(read(), expected):
+            terms, docs = _chunk_terms(chunk, index.vocab)
+            # 32 bits: half the memory of a batch's occurrences
+            parts.append((terms.astype(np.int32), (docs + len(batch)).astype(np.int32)))
+            batch.extend(pulled.popleft() for _ in range(chunk.rows))
             if len(batch) >= _BATCH_DOCS:
-                index = flush(index)
+                index = flush(index, batch, parts)
                 done += len(batch)
                 batch = []
                 if progress:
                     progress(done)
         if batch:
-            index = flush(index)
+            index = flush(index, batch, parts)
             if progress:
                 progress(done + len(batch))
         return _replace(_merge_new(index, before), generation=state.generation, store_id=state.store_id)

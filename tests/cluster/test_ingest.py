@@ -45,8 +45,14 @@ def test_ingest_on_the_cluster_equals_the_single_process_ingest(
     analyse = Cluster.analyse_chunks
 
     def counting(self: Cluster, doc_tokens: Any, pieces: Any) -> Any:
-        chunks.append(len(pieces))
-        return analyse(self, doc_tokens, pieces)
+        chunks.append(0)
+
+        def counted() -> Any:
+            for piece in pieces:
+                chunks[-1] += 1
+                yield piece
+
+        return analyse(self, doc_tokens, counted())
 
     monkeypatch.setattr(Cluster, "analyse_chunks", counting)
     inputs = [str(SAMPLE_PAGE), str(CMRC / "corpus.jsonl"), str(small_corpus_file)]

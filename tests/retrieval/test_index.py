@@ -182,17 +182,39 @@ def test_worker_processes_tokenize_like_the_parent(
         assert results(parallel, q) == results(serial, q)
 
 
+@pytest.mark.parametrize("workers", ["in this process", "worker processes", "workers failing midway"])
 def test_a_bulk_build_made_in_batches_is_one_segment_with_the_same_answers(
-    store: Store, tok: Tokenizer, small_corpus_file: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, tok: Tokenizer, small_corpus_file: Path, monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
     """Big builds are made a batch at a time (bounded memory) and then merged: a query visits one segment,
-    and the answers are those of a build in one batch."""
+    and the answers are those of a build in one batch. One stream of chunks feeds every batch (workers do
+    not wait for a batch's segment); when the workers break midway, the chunks they held are redone here."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from retrieval import doctokens
     from retrieval import index as index_module
 
     ingest_paths(store, [SAMPLE_PAGE, small_corpus_file], now=NOW)
     whole = Searcher.open(store, None, tokenizer=tok)
-    monkeypatch.setattr(index_module, "_BATCH_DOCS", 10)  # 67 paragraphs: seven batches
+    monkeypatch.setattr(index_module, "_BATCH_DOCS", 10)  # 67 paragraphs: several batches
+    if workers != "in this process":
+        monkeypatch.setattr(doctokens, "PARALLEL_MIN_ROWS", 10)
+        monkeypatch.setattr(doctokens, "CHUNK", 7)
+    if workers == "workers failing midway":
+        submit = ProcessPoolExecutor.submit
+        submitted: list[int] = []
+
+        def breaking(self: Any, *args: Any) -> Any:
+            submitted.append(1)
+            if len(submitted) > 5:  # after some chunks are done and others are in flight
+                raise BrokenProcessPool("a worker died")
+            return submit(self, *args)
+
+        monkeypatch.setattr(ProcessPoolExecutor, "submit", breaking)
     batched = open_searcher(store, tok)
+    if workers == "workers failing midway":
+        assert len(submitted) == 6
     assert len(batched.index.bm25.segments) == 1
     assert not list(index_dir(store).glob(".tmp-*"))  # the batches waited on disk, and nothing is left
     reloaded = open_searcher(store, tok)
