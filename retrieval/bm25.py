@@ -121,6 +121,9 @@ def segment_from_pairs(
     lengths = doc_len.astype(np.int32)
     if not terms.shape[0]:
         return Segment(first_doc, lengths, np.zeros(1, dtype=np.int64), _EMPTY_I32, _EMPTY_U16)
+    if kernels.AVAILABLE:  # counting sorts, compiled: four times faster than the sort below
+        indptr, postings, tf = kernels.postings_of(terms, docs, n_local, first_doc)
+        return Segment(first_doc, lengths, indptr, postings, tf)
     # Sorting (term, doc) keys gives term-major postings and, by run length, each term frequency. In
     # place and without np.unique's copies: a bulk build's peak memory is this sort.
     keys = terms.astype(np.int64)
@@ -195,11 +198,11 @@ def merge_segments(segments: Sequence[Segment]) -> Segment:
 def _release(array: npt.NDArray[Any], lo: int, hi: int) -> None:
     """Let the kernel drop the pages of ``array[lo:hi]`` from this process's memory when the array is a
     read-only file mapping (they are read again from the file if needed); otherwise nothing."""
-    mapped = array
-    while mapped is not None and not isinstance(mapped, np.memmap):
-        mapped = mapped.base  # type: ignore[assignment]
+    mapped: Any = array
+    while isinstance(mapped, np.ndarray) and not isinstance(mapped, np.memmap):
+        mapped = mapped.base  # an array numba made has numba's memory record as its base
     handle = getattr(mapped, "_mmap", None)
-    if mapped is None or handle is None or not hasattr(handle, "madvise") or hi <= lo:
+    if not isinstance(mapped, np.memmap) or handle is None or not hasattr(handle, "madvise") or hi <= lo:
         return
     offset = int(mapped.offset)
     base = offset - offset % mmap.ALLOCATIONGRANULARITY  # where numpy's mapping of the file starts

@@ -255,6 +255,36 @@ def test_the_terms_each_hit_holds_are_read_from_every_segment(
     assert index.holding([vocab[queries[0][0]]], np.zeros(0, np.int64)).shape == (1, 0)
 
 
+def test_postings_are_the_same_built_compiled_or_by_sorting(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch's postings built by the compiled counting sorts equal those of sorting every occurrence's
+    key (numpy, where numba is missing): occurrences in any order, a term repeated past 65,535 in one
+    paragraph counted 65,535 times."""
+    from retrieval import bm25, kernels
+
+    if not kernels.AVAILABLE:
+        pytest.skip("numba is not available here")
+    docs, _, _ = corpora["cmrc"]
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in d] for d in docs] + [[3] * 70_000 + [5]]
+    lengths = np.array([len(d) for d in ids], dtype=np.int64)
+    terms = np.array([t for d in ids for t in d], dtype=np.int32)
+    rows = np.repeat(np.arange(len(ids), dtype=np.int32), lengths)
+    shuffled = np.random.default_rng(5).permutation(terms.shape[0])
+    terms, rows = terms[shuffled], rows[shuffled]
+    compiled = bm25.segment_from_pairs(100, terms, rows, lengths)
+    monkeypatch.setattr(kernels, "AVAILABLE", False)
+    sorted_ = bm25.segment_from_pairs(100, terms, rows, lengths)
+    for name in ("doc_len", "indptr", "docs", "tf"):
+        np.testing.assert_array_equal(getattr(compiled, name), getattr(sorted_, name))
+        assert getattr(compiled, name).dtype == getattr(sorted_, name).dtype
+    last = 100 + len(ids) - 1
+    posting, tf = compiled.postings(3)
+    assert posting[-1] == last and tf[-1] == 65_535
+
+
 @pytest.mark.parametrize("chunk", [1 << 22, 7])
 def test_merged_segments_hold_exactly_the_postings_of_one_built_whole(
     corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
