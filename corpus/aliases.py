@@ -32,9 +32,17 @@ jieba cuts 天津市总 as 天津市 / 总, which hides the 市总 a reader type
 
 from __future__ import annotations
 
+import itertools
+import logging
+import os
 import re
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import TypeVar
 
 from .text import CJK
 
@@ -46,8 +54,15 @@ __all__ = [
     "MinedAlias",
     "explicit_mentions",
     "mine_aliases",
+    "mine_each",
     "mining_text",
 ]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_INLINE_FIRST = 2_000  # articles mined in this process before a longer stream gets worker processes
+_BATCH = 500  # articles a worker mines at a time
+_AHEAD_PER_WORKER = 4  # batches in flight per worker
 
 #: Bump when the mining rules change: the store mines every stored article again when it is opened.
 MINER_VERSION = 1
@@ -191,6 +206,68 @@ def mine_aliases(text: str) -> list[MinedAlias]:
     return [MinedAlias(short=s, long=lg, explicit=e) for (s, lg), e in found.items()]
 
 
+def mine_each(items: Iterable[T], text_of: Callable[[T], str]) -> Iterator[tuple[T, list[MinedAlias]]]:
+    """Each item with ``mine_aliases`` of its text, in order. A long stream (an archive's file: mining is
+    half of storing it) is mined in worker processes a batch at a time while the caller stores what is
+    done; the first ``_INLINE_FIRST`` items, and everything when the workers fail, are mined here.
+    Errors of ``items`` itself (a file that cannot be read) reach the caller as they are."""
+    it = iter(items)
+    for item in itertools.islice(it, _INLINE_FIRST):
+        yield item, mine_aliases(text_of(item))
+    batches: Iterator[list[T]] = iter(lambda: list(itertools.islice(it, _BATCH)), [])
+    first = next(batches, None)
+    if first is None:
+        return
+    workers = min(4, os.cpu_count() or 1)
+    pool: ProcessPoolExecutor | None = (
+        ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers >= 2 else None
+    )
+    pending: deque[tuple[list[T], Future[list[list[MinedAlias]]] | None]] = deque()
+
+    def done() -> Iterator[tuple[T, list[MinedAlias]]]:
+        nonlocal pool
+        batch, future = pending.popleft()
+        found: list[list[MinedAlias]] | None = None
+        if future is not None:
+            try:
+                found = future.result()
+            except (BrokenProcessPool, CancelledError, OSError, RuntimeError) as exc:
+                _stop(pool, exc)
+                pool = None
+        if found is None:
+            found = [mine_aliases(text_of(x)) for x in batch]
+        return zip(batch, found, strict=True)
+
+    try:
+        for batch in itertools.chain([first], batches):
+            future = None
+            if pool is not None:
+                try:
+                    future = pool.submit(_mine_batch, [text_of(x) for x in batch])
+                except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                    _stop(pool, exc)
+                    pool = None
+            pending.append((batch, future))
+            while pending and (len(pending) >= _AHEAD_PER_WORKER * workers or pending[0][1] is None):
+                yield from done()
+        while pending:
+            yield from done()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _mine_batch(texts: list[str]) -> list[list[MinedAlias]]:
+    return [mine_aliases(t) for t in texts]
+
+
+def _stop(pool: ProcessPoolExecutor | None, exc: BaseException) -> None:
+    log.warning("mining abbreviations in this process: worker processes failed (%s)", exc)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return None
+
+
 def explicit_mentions(text: str) -> list[tuple[str, str, bool]]:
     """Every explicit pattern of the text as (short, long, kept): not kept are a document named by its kind
     (《条例》) and a long form that does not read as a name (the benchmark counts both)."""
@@ -282,19 +359,24 @@ def _implicit(text: str) -> Iterable[tuple[str, str]]:
     for m in _ENDING.finditer(text):
         inside.update(range(m.start() + 1, m.end()))
     by_last: dict[str, list[_Name]] = {}  # names by the first and last characters of their ending
+    firsts: dict[str, set[str]] = {}  # and the characters a form of one of them can start with
     for name in names:
         for c in {name.long[name.own], name.long[-1]}:
             by_last.setdefault(c, []).append(name)
+            firsts.setdefault(c, set()).update(name.long[: name.own])
     occurrences: dict[tuple[str, str], list[int]] = {}
     ends = sorted(pos + 1 for c in by_last for pos in _find_all(text, c))
     for end in ends:
         if end < 2 or end in inside or text[end - 1 : end + 1] in _CONTINUATIONS:
             continue
         fitting = by_last[text[end - 1]]
+        can_start = firsts[text[end - 1]]
         for size in (2, 3, 4):
             start = end - size
             if start < 0:
                 break
+            if text[start] not in can_start:  # no fitting name has it in its own part (most places)
+                continue
             short = text[start:end]
             if short[0] in _FUNCTION or short in COMMON_WORDS or not _CJK_ONLY.match(short):
                 continue

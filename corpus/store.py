@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .aliases import MINER_VERSION, AliasCount, mine_aliases, mining_text
+from .aliases import MINER_VERSION, AliasCount, MinedAlias, mine_each, mining_text
 from .errors import StoreError
 from .models import DEFAULT_TZ, Article, Paragraph, ParsedArticle, article_day
 from .schema import migrate
@@ -230,7 +230,11 @@ class Store:
             batch_ids.clear()
             return removed
 
-        for position, a in enumerate(articles):
+        # Abbreviations are mined ahead (in worker processes for a long file) while the rows are stored.
+        mined = mine_each(
+            articles, lambda a: mining_text(a.kicker, a.headline, a.subtitle, (p.text for p in a.paragraphs))
+        )
+        for position, (a, pairs) in enumerate(mined):
             if a.external_id is not None:
                 if a.external_id in batch_ids:
                     replaced += flush()  # the later record of an id wins, also within one file
@@ -260,9 +264,7 @@ class Store:
             for ordinal, p in enumerate(a.paragraphs, start=1):
                 paragraph_rows.append((next_paragraph, next_article, ordinal, p.kind, p.text))
                 next_paragraph += 1
-            alias_rows += _alias_rows(
-                next_article, mining_text(a.kicker, a.headline, a.subtitle, (p.text for p in a.paragraphs))
-            )
+            alias_rows += _alias_rows(next_article, pairs)
             n_articles += 1
             n_paragraphs += len(a.paragraphs)
             next_article += 1
@@ -315,8 +317,8 @@ class Store:
                 return
             conn.execute("DELETE FROM article_aliases")
             batch: list[tuple[Any, ...]] = []
-            for article_id, text in self.mining_texts():
-                batch += _alias_rows(article_id, text)
+            for (article_id, _), pairs in mine_each(self.mining_texts(), lambda row: row[1]):
+                batch += _alias_rows(article_id, pairs)
                 if len(batch) >= 10000:
                     conn.executemany(_INSERT_ALIAS, batch)
                     batch.clear()
@@ -563,8 +565,8 @@ def rollback(conn: sqlite3.Connection) -> None:
 _INSERT_ALIAS = "INSERT INTO article_aliases (article_id, short, long, explicit) VALUES (?, ?, ?, ?)"
 
 
-def _alias_rows(article_id: int, text: str) -> list[tuple[int, str, str, int]]:
-    return [(article_id, a.short, a.long, int(a.explicit)) for a in mine_aliases(text)]
+def _alias_rows(article_id: int, pairs: list[MinedAlias]) -> list[tuple[int, str, str, int]]:
+    return [(article_id, a.short, a.long, int(a.explicit)) for a in pairs]
 
 
 def _marks(n: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,3 +191,63 @@ def test_changed_mining_rules_mine_every_article_again(db_path: Path, tmp_path: 
         store.db.conn.commit()
     with Store(db_path) as store:
         assert counts(store) == mined
+
+
+# --- mining a long stream ------------------------------------------------------------------------------
+
+_TEXTS = [
+    "天津市总工会召开会议。天津市总与市审计局签署协议。",
+    "中国国际进口博览会（以下简称“进博会”）在上海举行。",
+    "今天天气很好，没有任何机构。",
+    "中华全国总工会发布通知，全总要求各地落实。",
+]
+
+
+@pytest.mark.parametrize("how", ["worker processes", "workers failing midway"])
+def test_a_long_stream_is_mined_in_workers_with_the_same_pairs_in_order(
+    monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """An archive's file is mined ahead in worker processes: every article keeps its own pairs, in order,
+    and when the workers fail the rest is mined here with nothing lost."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from corpus import aliases
+
+    monkeypatch.setattr(aliases, "_INLINE_FIRST", 3)
+    monkeypatch.setattr(aliases, "_BATCH", 4)
+    items = [(n, _TEXTS[n % len(_TEXTS)] + "第" + str(n) + "条。") for n in range(41)]
+    submitted: list[int] = []
+    if how == "workers failing midway":
+        submit = ProcessPoolExecutor.submit
+
+        def breaking(self: Any, *args: Any) -> Any:
+            submitted.append(1)
+            if len(submitted) > 3:
+                raise BrokenProcessPool("a worker died")
+            return submit(self, *args)
+
+        monkeypatch.setattr(ProcessPoolExecutor, "submit", breaking)
+    mined = list(aliases.mine_each(items, lambda item: item[1]))
+    assert [item for item, _ in mined] == items
+    assert [pairs for _, pairs in mined] == [mine_aliases(text) for _, text in items]
+    assert sum(len(p) for _, p in mined) >= 20  # the texts do hold pairs
+    if how == "workers failing midway":
+        assert len(submitted) == 4
+
+
+def test_a_file_that_fails_midway_is_an_error_not_a_shorter_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OSError of the input (a file that cannot be read further) is the caller's, not taken for
+    failing workers: nothing is silently left out."""
+    from corpus import aliases
+
+    monkeypatch.setattr(aliases, "_INLINE_FIRST", 2)
+    monkeypatch.setattr(aliases, "_BATCH", 3)
+
+    def articles() -> Any:
+        for n in range(10):
+            yield _TEXTS[n % len(_TEXTS)]
+        raise OSError("read error")
+
+    with pytest.raises(OSError, match="read error"):
+        list(aliases.mine_each(articles(), str))
