@@ -131,8 +131,13 @@ async def test_a_timed_out_send_is_not_repeated(fake: FakeBotAPI, settings: Sett
 
 
 async def test_polling_recovers_from_502s(tg: Harness) -> None:
+    """Three 502s in a row: PTB's updater backs off, longer after each, and polls again; the question is
+    answered once it does. The wait allows for the back-off (the test's usual 5 s ran out once in a fresh
+    clone's first run, with the reply still on its way)."""
     tg.fake.fail("getUpdates", status=502, times=3)
-    reply = await tg.say(USER, QUESTION)
+    since = tg.fake.mark()
+    tg.fake.send_text(USER, QUESTION)
+    reply = await tg.fake.wait_for("sendMessage", chat_id=USER, since=since, timeout=30)
     assert ANSWER in assert_html_message(reply)
 
 
