@@ -33,6 +33,7 @@ __all__ = [
     "Segment",
     "build_segment",
     "merge_segments",
+    "ranges_within",
     "segment_from_pairs",
 ]
 
@@ -496,10 +497,9 @@ class BM25Index:
             lo, hi = seg.first_doc, seg.first_doc + seg.n_docs
             local = no_ranges
             if ranges is not None:  # the ranges' parts inside this segment, in its positions
-                inside = ranges[(ranges[:, 1] > lo) & (ranges[:, 0] < hi)]
-                if not inside.shape[0]:
+                local = ranges_within(ranges, lo, hi)
+                if not local.shape[0]:
                     continue
-                local = np.clip(inside, lo, hi).astype(np.int64) - lo
             acc, seen = self._buffers(seg.n_docs)
             docs, scores = kernels.top_in_segment(
                 seg.indptr, seg.docs, seg.tf, lo, stats.norm[lo:hi], self.deleted[lo:hi], mask[lo:hi],
@@ -698,6 +698,13 @@ def _compute_stats(
     k1, b = params.k1, params.b
     norm = k1 * (1 - b + b * doc_len / avgdl) if params.variant != "l" else (1 - b + b * doc_len / avgdl)
     return _Stats(n_live, avgdl, df, idf, norm)
+
+
+def ranges_within(ranges: IntArray, lo: int, hi: int) -> IntArray:
+    """The parts of ``[start, stop)`` document ``ranges`` inside ``[lo, hi)``, numbered from ``lo`` (a
+    segment's or a shard's positions)."""
+    inside = ranges[(ranges[:, 1] > lo) & (ranges[:, 0] < hi)]
+    return np.clip(inside, lo, hi).astype(np.int64) - lo
 
 
 def _within(ranges: IntArray, n_docs: int, allowed: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import kernels
-from .bm25 import BM25Index, ScoredDocs
+from .bm25 import BM25Index, ScoredDocs, ranges_within
 from .doctokens import ChunkTerms, DocumentTokenizer, Row, WorkerSetup, analyse_in_worker
 from .errors import ClusterUnavailable
 from .index import SearchIndex
@@ -152,12 +152,6 @@ class ShardedBM25(BM25Index):
         terms = list(query)
         wanted = None if weights is None else list(weights)
 
-        def shard_ranges(lo: int, hi: int) -> npt.NDArray[np.int64] | None:
-            if ranges is None:
-                return None
-            inside = ranges[(ranges[:, 1] > lo) & (ranges[:, 0] < hi)]
-            return np.clip(inside, lo, hi) - lo
-
         answers = self.shards.ask(
             "top",
             lambda lo, hi: (
@@ -165,7 +159,7 @@ class ShardedBM25(BM25Index):
                 k,
                 None if allowed is None else allowed[lo:hi],
                 wanted,
-                shard_ranges(lo, hi),
+                None if ranges is None else ranges_within(ranges, lo, hi),
             ),
         )
         if not answers:
