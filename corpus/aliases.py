@@ -33,18 +33,14 @@ jieba cuts 天津市总 as 天津市 / 总, which hides the 市总 a reader type
 from __future__ import annotations
 
 import itertools
-import logging
-import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import TypeVar
 
 from .text import CJK
+from .workers import in_order
 
 __all__ = [
     "COMMON_WORDS",
@@ -58,7 +54,6 @@ __all__ = [
     "mining_text",
 ]
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 _INLINE_FIRST = 2_000  # articles mined in this process before a longer stream gets worker processes
 _BATCH = 500  # articles a worker mines at a time
@@ -214,58 +209,26 @@ def mine_each(items: Iterable[T], text_of: Callable[[T], str]) -> Iterator[tuple
     it = iter(items)
     for item in itertools.islice(it, _INLINE_FIRST):
         yield item, mine_aliases(text_of(item))
-    batches: Iterator[list[T]] = iter(lambda: list(itertools.islice(it, _BATCH)), [])
-    first = next(batches, None)
-    if first is None:
-        return
-    workers = min(4, os.cpu_count() or 1)
-    pool: ProcessPoolExecutor | None = (
-        ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers >= 2 else None
+    taken: deque[list[T]] = deque()  # batches given out, not yet yielded
+
+    def texts() -> Iterator[list[str]]:
+        while batch := list(itertools.islice(it, _BATCH)):
+            taken.append(batch)
+            yield [text_of(x) for x in batch]
+
+    found = in_order(
+        _mine_batch,
+        texts(),
+        here=_mine_batch,
+        ahead_per_worker=_AHEAD_PER_WORKER,
+        what="mining abbreviations",
     )
-    pending: deque[tuple[list[T], Future[list[list[MinedAlias]]] | None]] = deque()
-
-    def done() -> Iterator[tuple[T, list[MinedAlias]]]:
-        nonlocal pool
-        batch, future = pending.popleft()
-        found: list[list[MinedAlias]] | None = None
-        if future is not None:
-            try:
-                found = future.result()
-            except (BrokenProcessPool, CancelledError, OSError, RuntimeError) as exc:
-                _stop(pool, exc)
-                pool = None
-        if found is None:
-            found = [mine_aliases(text_of(x)) for x in batch]
-        return zip(batch, found, strict=True)
-
-    try:
-        for batch in itertools.chain([first], batches):
-            future = None
-            if pool is not None:
-                try:
-                    future = pool.submit(_mine_batch, [text_of(x) for x in batch])
-                except (BrokenProcessPool, OSError, RuntimeError) as exc:
-                    _stop(pool, exc)
-                    pool = None
-            pending.append((batch, future))
-            while pending and (len(pending) >= _AHEAD_PER_WORKER * workers or pending[0][1] is None):
-                yield from done()
-        while pending:
-            yield from done()
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    for pairs in found:
+        yield from zip(taken.popleft(), pairs, strict=True)
 
 
 def _mine_batch(texts: list[str]) -> list[list[MinedAlias]]:
     return [mine_aliases(t) for t in texts]
-
-
-def _stop(pool: ProcessPoolExecutor | None, exc: BaseException) -> None:
-    log.warning("mining abbreviations in this process: worker processes failed (%s)", exc)
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
-    return None
 
 
 def explicit_mentions(text: str) -> list[tuple[str, str, bool]]:

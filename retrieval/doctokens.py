@@ -12,14 +12,8 @@ the pool's place. Either way the chunks are cut the same and their terms come ba
 from __future__ import annotations
 
 import itertools
-import logging
-import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from corpus import IndexRow
+from corpus.workers import in_order
 
 from .tokenize import Batch, Tokenizer, pair_text
 
@@ -42,7 +37,6 @@ __all__ = [
     "analyse_in_worker",
 ]
 
-log = logging.getLogger(__name__)
 
 PARALLEL_MIN_ROWS = 20_000
 CHUNK = 2_000
@@ -130,37 +124,20 @@ class DocumentTokenizer:
         if self.chunk_map is not None:
             yield from self.chunk_map(self, pieces)
             return
-        workers = min(4, os.cpu_count() or 1)
-        if expected < PARALLEL_MIN_ROWS or workers < 2:
+        if expected < PARALLEL_MIN_ROWS:
             for piece in pieces:
                 yield self.chunk(piece)
             return
-        init = self.setup
-        taken: deque[list[Row]] = deque()  # pieces submitted and not yet yielded, to redo here on failure
-        try:
-            with ProcessPoolExecutor(
-                workers, mp_context=get_context("spawn"), initializer=_init, initargs=init
-            ) as pool:
-                # Enough chunks in flight to keep the workers busy while the caller builds a batch's
-                # segment, not all: results not yet taken wait in memory (a few MB a chunk).
-                ahead = _AHEAD_PER_WORKER * workers
-                pending: deque[Future[ChunkTerms]] = deque()
-                for piece in pieces:
-                    taken.append(piece)
-                    pending.append(pool.submit(_chunk, piece))
-                    if len(pending) >= ahead:
-                        result = pending.popleft().result()
-                        taken.popleft()
-                        yield result
-                while pending:
-                    result = pending.popleft().result()
-                    taken.popleft()
-                    yield result
-        except (BrokenProcessPool, OSError, RuntimeError) as exc:
-            # No worker processes (a sandbox, or a __main__ spawn cannot import): cut the rest here.
-            log.warning("tokenizing in this process: worker processes failed (%s)", exc)
-            for piece in itertools.chain(taken, pieces):
-                yield self.chunk(piece)
+        # Enough chunks in flight to keep the workers busy while the caller builds a batch's segment.
+        yield from in_order(
+            _chunk,
+            pieces,
+            here=self.chunk,
+            ahead_per_worker=_AHEAD_PER_WORKER,
+            what="tokenizing",
+            initializer=_init,
+            initargs=self.setup,
+        )
 
     def tokens(self, row: IndexRow) -> list[str]:
         """The row's index tokens as strings (what rank_bm25 is given in the differential tests)."""
