@@ -56,7 +56,7 @@ from corpus.text import CJK_WORD, CLAUSE_END, PAUSE
 
 from .hits import Hit, SearchResult
 from .lexicon import CLASSIFIERS, NUMBER, PERSON, PLACE, TIME
-from .question import CONTENT, Question
+from .question import CONTENT, Question, says
 from .sentences import split_sentences
 from .shortanswer import short_answer
 from .timeexpr import TimeSpan
@@ -423,10 +423,10 @@ class _Paragraph:
         article = title + "\n" + self.body + "\n" + self.elsewhere
         # A unit inside a name the question says is found where the text says the name's other form.
         self.forms = {u: (u, *alts) for u in units if (alts := question.alternatives(u))}
-        self.title_units = {u for u in units if self._holds(title, u)}
-        self.held = {u for u in units if u not in self.title_units and self._holds(self.body, u)}
+        self.title_units = {u for u in units if says(title, u, self.forms)}
+        self.held = {u for u in units if u not in self.title_units and says(self.body, u, self.forms)}
         self.context_units = {
-            u for u in units if u not in self.title_units and self._holds(self.elsewhere, u)
+            u for u in units if u not in self.title_units and says(self.elsewhere, u, self.forms)
         }
         # The times the question names count as one unit, found when the article's date fits them.
         self.time_unit = sum(units.values()) / len(units) if units else 0.0
@@ -460,12 +460,6 @@ class _Paragraph:
         self.focus_ok = all(f in article or (len(f) > 2 and f[-2:] in article) for f in focus)
         # A number for 多少, a date for 哪一年: what the question asks for must be in the paragraph.
         self.kind_ok = not options.require_kind or _holds_kind(hit.paragraph.text, question.kind)
-
-    def _holds(self, text: str, unit: str) -> bool:
-        if unit in text:
-            return True
-        forms = self.forms.get(unit)
-        return forms is not None and any(f in text for f in forms)
 
     def positions(self, unit: str, lo: int = 0, hi: int | None = None) -> Iterable[int]:
         """Where the paragraph's normalised text says the unit; where it never does, where it says the other

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from corpus.text import CJK_WORD
@@ -48,7 +48,17 @@ from .lexicon import (
 from .timeexpr import RECENT, TimeSpan, find_times
 from .tokenize import Tokenizer
 
-__all__ = ["ASKING_ROLE", "CONTENT", "FILLER", "PUNCT", "STOP", "TIME_ROLE", "Question", "parse_question"]
+__all__ = [
+    "ASKING_ROLE",
+    "CONTENT",
+    "FILLER",
+    "PUNCT",
+    "STOP",
+    "TIME_ROLE",
+    "Question",
+    "parse_question",
+    "says",
+]
 
 CONTENT, ASKING_ROLE, TIME_ROLE, FILLER, STOP, PUNCT = "content", "asking", "time", "filler", "stop", "punct"
 _WORDCHAR = re.compile(r"[^\W_]")
@@ -139,6 +149,16 @@ class Question:
         if date and any(t.holds(dt.date.fromisoformat(date)) for t in times):
             return True
         return any(not t.relative and t.text in text for t in times)
+
+
+def says(text: str, unit: str, forms: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether ``text`` says ``unit`` of a question, or one of the other ``forms`` it has (from
+    ``Question.alternatives``: 进博会 says the 博览 of 中国国际进口博览会). Asked for every unit of every
+    candidate: the plain case first."""
+    if unit in text:
+        return True
+    other = forms.get(unit)
+    return other is not None and any(f in text for f in other)
 
 
 def parse_question(

@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from .hits import Hit
 from .lexicon import NUMBER
-from .question import Question
+from .question import Question, says
 from .timeexpr import HALF, QUARTER, YEAR
 from .tokenize import Tokenizer
 
@@ -124,18 +124,12 @@ def _best_sentence_share(
     if not total:
         return 0.0
 
-    def holds(part: str, w: str) -> bool:
-        if w in part:
-            return True
-        other = forms.get(w)
-        return other is not None and any(f in part for f in other)
-
-    in_title = {w for w in weights if holds(title, w)}
-    present = {w for w in weights if holds(text, w)} | in_title
+    in_title = {w for w in weights if says(title, w, forms)}
+    present = {w for w in weights if says(text, w, forms)} | in_title
     if not present:
         return 0.0
     best = sum(weights[w] for w in in_title)
     for sentence in _SENTENCE.findall(text):
         if sentence:
-            best = max(best, sum(weights[w] for w in present if w in in_title or holds(sentence, w)))
+            best = max(best, sum(weights[w] for w in present if w in in_title or says(sentence, w, forms)))
     return best / total
