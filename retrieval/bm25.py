@@ -434,7 +434,7 @@ class BM25Index:
             if found is not None:
                 return found
         if ranges is not None:
-            allowed = _within(ranges, self.n_docs, allowed)
+            allowed = _ranges_mask(ranges, self.n_docs, allowed)
         pruned = (
             self._top_maxscore(query, k, allowed, weights) if self.params.variant != "l" and k > 0 else None
         )
@@ -707,7 +707,7 @@ def ranges_within(ranges: IntArray, lo: int, hi: int) -> IntArray:
     return np.clip(inside, lo, hi).astype(np.int64) - lo
 
 
-def _within(ranges: IntArray, n_docs: int, allowed: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:
+def _ranges_mask(ranges: IntArray, n_docs: int, allowed: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:
     """The mask of the documents inside ``ranges`` (and ``allowed`` when given)."""
     inside = np.zeros(n_docs + 1, dtype=np.int8)
     starts, stops = np.clip(ranges[:, 0], 0, n_docs), np.clip(ranges[:, 1], 0, n_docs)
