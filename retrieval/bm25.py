@@ -707,7 +707,9 @@ def ranges_within(ranges: IntArray, lo: int, hi: int) -> IntArray:
     return np.clip(inside, lo, hi).astype(np.int64) - lo
 
 
-def _ranges_mask(ranges: IntArray, n_docs: int, allowed: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:
+def _ranges_mask(
+    ranges: IntArray, n_docs: int, allowed: npt.NDArray[np.bool_] | None
+) -> npt.NDArray[np.bool_]:
     """The mask of the documents inside ``ranges`` (and ``allowed`` when given)."""
     inside = np.zeros(n_docs + 1, dtype=np.int8)
     starts, stops = np.clip(ranges[:, 0], 0, n_docs), np.clip(ranges[:, 1], 0, n_docs)
