@@ -141,7 +141,7 @@ def _overhead(index: SearchIndex, queries: list[list[int]]) -> dict[str, Any]:
     ping_ms = _time_queries(lambda q: ray.get([a.ready.remote() for a in cluster.actors]), queries, warm=10)
     shard_rss = sorted(_ray_processes("ray::_Shard").values())
     cluster.close()
-    postings = sum(s.docs.nbytes + s.tf.nbytes for s in index.bm25.segments)
+    postings = sum(s.packed.nbytes for s in index.bm25.segments)
     return {
         "overhead_paragraphs": index.n_paragraphs,
         "index_vocabulary_terms": index.n_terms,

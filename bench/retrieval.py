@@ -109,7 +109,7 @@ def run_size(
                 index_s=round(built - ingested, 2),
                 end_to_end_chars_per_s=round(chars / (built - start)),
                 vocabulary=index.n_terms,
-                postings=int(sum(s.docs.shape[0] for s in index.bm25.segments)),
+                postings=int(sum(s.n_postings for s in index.bm25.segments)),
             )
             questions = make_queries(store, tok, n_queries)
             query_tokens = [tok.query_terms(q) for q in questions]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import mmap
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import kernels
+from .postings import Postings
 
 __all__ = [
     "VARIANTS",
@@ -67,15 +68,14 @@ class BM25Params:
 class Segment:
     """Postings of a contiguous range of documents ``[first_doc, first_doc + n_docs)``.
 
-    ``indptr`` has one entry more than the number of terms the segment knows (term ids beyond it have no
-    postings here); ``docs`` are global document numbers.
+    ``packed`` holds the postings compressed (``retrieval.postings``); its ``indptr`` has one entry more
+    than the number of terms the segment knows (term ids beyond it have no postings here); documents are
+    global document numbers.
     """
 
     first_doc: int
     doc_len: npt.NDArray[np.int32]
-    indptr: npt.NDArray[np.int64]
-    docs: npt.NDArray[np.int32]
-    tf: npt.NDArray[np.uint16]
+    packed: Postings
 
     @property
     def n_docs(self) -> int:
@@ -83,13 +83,24 @@ class Segment:
 
     @property
     def n_terms(self) -> int:
-        return int(self.indptr.shape[0]) - 1
+        return self.packed.n_terms
+
+    @property
+    def indptr(self) -> IntArray:
+        return self.packed.indptr
+
+    @property
+    def n_postings(self) -> int:
+        return self.packed.n_postings
 
     def postings(self, term: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
-        if term >= self.n_terms:
+        if not 0 <= term < self.n_terms:
             return _EMPTY_I32, _EMPTY_U16
-        lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
-        return self.docs[lo:hi], self.tf[lo:hi]
+        return self.packed.term(term)
+
+    def decode(self) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
+        """Every posting, term after term (small segments and tests; large ones are read in chunks)."""
+        return self.packed.decode()
 
     def df(self, n_terms: int) -> IntArray:
         """Document frequency per term id (length ``n_terms``)."""
@@ -121,10 +132,12 @@ def segment_from_pairs(
     n_local = int(doc_len.shape[0])
     lengths = doc_len.astype(np.int32)
     if not terms.shape[0]:
-        return Segment(first_doc, lengths, np.zeros(1, dtype=np.int64), _EMPTY_I32, _EMPTY_U16)
+        return Segment(
+            first_doc, lengths, Postings.encode(np.zeros(1, dtype=np.int64), _EMPTY_I32, _EMPTY_U16)
+        )
     if kernels.AVAILABLE:  # counting sorts, compiled: four times faster than the sort below
         indptr, postings, tf = kernels.postings_of(terms, docs, n_local, first_doc)
-        return Segment(first_doc, lengths, indptr, postings, tf)
+        return Segment(first_doc, lengths, Postings.encode(indptr, postings, tf))
     # Sorting (term, doc) keys gives term-major postings and, by run length, each term frequency. In
     # place and without np.unique's copies: a bulk build's peak memory is this sort.
     keys = terms.astype(np.int64)
@@ -146,54 +159,86 @@ def segment_from_pairs(
     del term_of
     keys %= n_local
     keys += first_doc
-    return Segment(
-        first_doc,
-        lengths,
-        indptr,
-        keys.astype(np.int32),
-        # A term repeated more than 65,535 times in one paragraph counts 65,535 times: no paragraph does.
-        np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16),
-    )
+    # A term repeated more than 65,535 times in one paragraph counts 65,535 times: no paragraph does.
+    return Segment(first_doc, lengths, Postings.encode(indptr, keys, np.minimum(tf, np.iinfo(np.uint16).max)))
 
 
-_MERGE_CHUNK = 1 << 22  # postings copied per step of a merge: bounds its temporary arrays (~64 MB)
+_MERGE_CHUNK = 1 << 22  # postings rewritten per step of a merge: bounds its temporary arrays (~64 MB)
+
+# Given a chunk's documents: which to keep, and the new numbers of those kept.
+Pick = Callable[[npt.NDArray[np.int32]], tuple[npt.NDArray[np.bool_], IntArray]]
 
 
 def merge_segments(segments: Sequence[Segment]) -> Segment:
-    """One segment holding the postings of contiguous ``segments`` (document numbers unchanged).
+    """One segment holding the postings of contiguous ``segments`` (document numbers unchanged)."""
+    return _rewrite(
+        segments,
+        segments[0].first_doc,
+        np.concatenate([s.doc_len for s in segments]),
+        max(s.n_terms for s in segments),
+    )
 
-    The merged postings are filled a range of terms at a time, each segment's part of the range copied into
-    place, so beyond the result the merge needs only bounded scratch; postings read from a memory-mapped
-    segment (a bulk build's batches wait on disk) are released from memory as they are copied.
+
+def _rewrite(
+    segments: Sequence[Segment],
+    first_doc: int,
+    doc_len: npt.NDArray[np.int32],
+    n_terms: int,
+    pick: Pick | None = None,
+) -> Segment:
+    """One segment of the postings of ``segments`` (contiguous, in document order), keeping and renumbering
+    documents by ``pick`` when given (a shard, a compaction).
+
+    The postings are decoded, combined and packed again a range of terms at a time, so beyond the result
+    the rewrite needs only bounded scratch; postings read from a memory-mapped segment (a bulk build's
+    batches wait on disk) are released from memory as they are read.
     """
-    n_terms = max(s.n_terms for s in segments)
-    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+    counts = np.zeros(n_terms, dtype=np.int64)
     for seg in segments:
-        indptr[1 : seg.n_terms + 1] += np.diff(seg.indptr)
-    np.cumsum(indptr, out=indptr)
-    docs = np.empty(int(indptr[-1]), dtype=np.int32)
-    tf = np.empty(int(indptr[-1]), dtype=np.uint16)
-    free = indptr[:-1].copy()  # per term: where the next segment's postings go
+        counts[: seg.n_terms] += np.diff(seg.indptr)
+    total = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(counts, out=total[1:])
+    parts: list[Postings] = []
     start = 0
     while start < n_terms:
-        stop = int(np.searchsorted(indptr, indptr[start] + _MERGE_CHUNK, side="right")) - 1
+        stop = int(np.searchsorted(total, total[start] + _MERGE_CHUNK, side="right")) - 1
         stop = min(max(stop, start + 1), n_terms)
+        width = stop - start
+        pieces: list[tuple[IntArray, npt.NDArray[np.int32], npt.NDArray[np.uint16]]] = []
         for seg in segments:  # in document order, so each term's documents stay sorted
             end = min(stop, seg.n_terms)
             if end <= start:
                 continue
-            own = seg.indptr
-            lo, hi = int(own[start]), int(own[end])
-            if hi > lo:
-                counts = np.diff(own[start : end + 1])
-                dest = np.repeat(free[start:end] - own[start:end], counts) + np.arange(lo, hi)
-                docs[dest] = seg.docs[lo:hi]
-                tf[dest] = seg.tf[lo:hi]
-                free[start:end] += counts
-                _release(seg.docs, lo, hi)
-                _release(seg.tf, lo, hi)
+            docs, tf = seg.packed.decode(start, end)
+            own = np.zeros(width, dtype=np.int64)
+            own[: end - start] = np.diff(seg.indptr[start : end + 1])
+            if pick is not None and docs.shape[0]:
+                keep, renumbered = pick(docs)
+                term_of = np.repeat(np.arange(width, dtype=np.int64), own)
+                own = np.bincount(term_of[keep], minlength=width).astype(np.int64)
+                docs, tf = renumbered.astype(np.int32), tf[keep]
+            pieces.append((own, docs, tf))
+            read = seg.packed
+            _release(read.bits, int(read.at[read.bptr[start]]), int(read.at[read.bptr[end]]))
+        per_term = np.zeros(width, dtype=np.int64)
+        for own, _, _ in pieces:
+            per_term += own
+        indptr = np.zeros(width + 1, dtype=np.int64)
+        np.cumsum(per_term, out=indptr[1:])
+        docs_out = np.empty(int(indptr[-1]), dtype=np.int32)
+        tf_out = np.empty(int(indptr[-1]), dtype=np.uint16)
+        free = indptr[:-1].copy()  # per term: where the next segment's postings go
+        for own, docs, tf in pieces:
+            if docs.shape[0]:
+                starts = np.zeros(width, dtype=np.int64)
+                np.cumsum(own[:-1], out=starts[1:])
+                dest = np.repeat(free - starts, own) + np.arange(docs.shape[0])
+                docs_out[dest] = docs
+                tf_out[dest] = tf
+            free += own
+        parts.append(Postings.encode(indptr, docs_out, tf_out))
         start = stop
-    return Segment(segments[0].first_doc, np.concatenate([s.doc_len for s in segments]), indptr, docs, tf)
+    return Segment(first_doc, doc_len, Postings.concat(parts) if parts else _no_postings(n_terms))
 
 
 def _release(array: npt.NDArray[Any], lo: int, hi: int) -> None:
@@ -211,6 +256,17 @@ def _release(array: npt.NDArray[Any], lo: int, hi: int) -> None:
     begin = start + lo * array.itemsize
     first = begin - begin % mmap.PAGESIZE
     handle.madvise(mmap.MADV_DONTNEED, first, start + hi * array.itemsize - first)
+
+
+def _no_postings(n_terms: int) -> Postings:
+    return Postings.encode(np.zeros(n_terms + 1, dtype=np.int64), _EMPTY_I32, _EMPTY_U16)
+
+
+def _chunks_of(seg: Segment) -> Iterator[tuple[int, int, npt.NDArray[np.int32], npt.NDArray[np.uint16]]]:
+    """A segment's postings a range of terms at a time: ``(lo, hi, docs, tf)``."""
+    for lo, hi in seg.packed.chunks(_MERGE_CHUNK):
+        docs, tf = seg.packed.decode(lo, hi)
+        yield lo, hi, docs, tf
 
 
 @dataclass(frozen=True)
@@ -315,32 +371,27 @@ class BM25Index:
             # the whole segment's bounds (still bounds for a part of it) keep that order, and so the
             # scores' last bits and the order of tied documents, those of the unsharded index.
             tmax[len(segments)] = self._full_term_max(s)
-            terms = np.repeat(np.arange(s.n_terms, dtype=np.int64), np.diff(s.indptr))
-            inside = (s.docs >= first) & (s.docs < last)
-            indptr = np.zeros(s.n_terms + 1, dtype=np.int64)
-            np.cumsum(np.bincount(terms[inside], minlength=s.n_terms), out=indptr[1:])
-            segments.append(
-                Segment(
-                    first - lo,
-                    s.doc_len[first - s.first_doc : last - s.first_doc],
-                    indptr,
-                    (s.docs[inside] - lo).astype(np.int32),
-                    s.tf[inside],
-                )
-            )
+
+            def inside(docs: npt.NDArray[np.int32], first: int = first, last: int = last) -> tuple[Any, Any]:
+                keep = (docs >= first) & (docs < last)
+                return keep, docs[keep].astype(np.int64) - lo
+
+            doc_len = s.doc_len[first - s.first_doc : last - s.first_doc]
+            segments.append(_rewrite([s], first - lo, doc_len, s.n_terms, inside))
         st = self._stats
         stats = _Stats(st.n_docs_live, st.avgdl, st.df, st.idf, st.norm[lo:hi])
         return BM25Index(self.params, tuple(segments), self.n_terms, self.deleted[lo:hi], stats, _tmax=tmax)
 
     def _full_term_max(self, s: Segment) -> FloatArray:
         """``kernels``' per-term bound of a segment, for every term at once (the same float operations)."""
-        tf = s.tf.astype(np.float64)
         k1 = self.params.k1
-        values = tf * (k1 + 1.0) / (tf + self._stats.norm[s.docs])
         out = np.zeros(s.n_terms, dtype=np.float64)
-        held = np.diff(s.indptr) > 0
-        if values.shape[0]:
-            out[held] = np.maximum.reduceat(values, s.indptr[:-1][held])
+        for lo, hi, docs, tf in _chunks_of(s):
+            f = tf.astype(np.float64)
+            values = f * (k1 + 1.0) / (f + self._stats.norm[docs])
+            held = np.flatnonzero(np.diff(s.indptr[lo : hi + 1]) > 0)
+            if values.shape[0]:
+                out[lo + held] = np.maximum.reduceat(values, s.indptr[lo:hi][held] - s.indptr[lo])
         return out
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -359,21 +410,12 @@ class BM25Index:
         keep = ~self.deleted
         renumber = np.full(self.n_docs, -1, dtype=np.int64)
         renumber[keep] = np.arange(int(keep.sum()))
-        terms_parts, docs_parts, tf_parts = [], [], []
-        for s in self.segments:
-            terms = np.repeat(np.arange(s.n_terms, dtype=np.int64), np.diff(s.indptr))
-            alive = keep[s.docs]
-            terms_parts.append(terms[alive])
-            docs_parts.append(renumber[s.docs[alive]])
-            tf_parts.append(s.tf[alive])
-        doc_len = self.doc_len()[keep]
-        terms = np.concatenate(terms_parts) if terms_parts else np.zeros(0, dtype=np.int64)
-        docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, dtype=np.int64)
-        tf = np.concatenate(tf_parts) if tf_parts else _EMPTY_U16
-        order = np.lexsort((docs, terms))
-        indptr = np.zeros(self.n_terms + 1, dtype=np.int64)
-        np.cumsum(np.bincount(terms, minlength=self.n_terms), out=indptr[1:])
-        seg = Segment(0, doc_len, indptr, docs[order].astype(np.int32), tf[order].astype(np.uint16))
+
+        def alive(docs: npt.NDArray[np.int32]) -> tuple[Any, Any]:
+            kept = keep[docs]
+            return kept, renumber[docs[kept]]
+
+        seg = _rewrite(self.segments, 0, self.doc_len()[keep], self.n_terms, alive)
         return BM25Index.create(self.params, [seg], self.n_terms), renumber
 
     # --- scoring ------------------------------------------------------------------------------------
@@ -460,7 +502,7 @@ class BM25Index:
         terms = np.array(query, dtype=np.int64).reshape(-1)
         for seg in self.segments if targets.shape[0] else ():
             if kernels.AVAILABLE:
-                kernels.holding(seg.indptr, seg.docs, terms, targets, held)
+                kernels.holding(*_packed(seg), terms, targets, held)
                 continue
             for row, term in enumerate(terms.tolist()):
                 posting, _ = seg.postings(term) if term >= 0 else (_EMPTY_I32, _EMPTY_U16)
@@ -502,7 +544,7 @@ class BM25Index:
                     continue
             acc, seen = self._buffers(seg.n_docs)
             docs, scores = kernels.top_in_segment(
-                seg.indptr, seg.docs, seg.tf, lo, stats.norm[lo:hi], self.deleted[lo:hi], mask[lo:hi],
+                *_packed(seg), lo, stats.norm[lo:hi], self.deleted[lo:hi], mask[lo:hi],
                 allowed is not None, local, ranges is not None, q, w, stats.idf, p.k1, k, threshold, acc,
                 seen, self._term_max(n),
             )  # fmt: skip
@@ -651,6 +693,12 @@ class BM25Index:
         return s.acc[:size], s.seen[:size]
 
 
+def _packed(seg: Segment) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """A segment's postings as the compiled kernels take them."""
+    p = seg.packed
+    return p.indptr, p.bptr, p.first, p.last, p.at, p.width, p.bits
+
+
 def _restore(
     params: BM25Params,
     segments: tuple[Segment, ...],
@@ -678,9 +726,9 @@ def _compute_stats(
     for s in segments:
         df += s.df(n_terms)
         if dead[s.first_doc : s.first_doc + s.n_docs].any():
-            gone = np.flatnonzero(dead[s.docs])
-            term_of = np.searchsorted(s.indptr, gone, side="right") - 1
-            df -= np.bincount(term_of, minlength=n_terms)
+            for lo, hi, docs, _ in _chunks_of(s):
+                term_of = np.repeat(np.arange(lo, hi, dtype=np.int64), np.diff(s.indptr[lo : hi + 1]))
+                df -= np.bincount(term_of[dead[docs]], minlength=n_terms)
     total_len = float(doc_len[live].sum()) if n_docs else 0.0
     avgdl = total_len / n_live if n_live else 1.0
     present = df > 0

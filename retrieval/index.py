@@ -663,24 +663,22 @@ class IndexManager:
 
 
 def _spilled(segment: Segment, folder: Path) -> Segment:
-    """``segment`` with its postings written to disk and memory-mapped (the files unlinked at once: the
+    """``segment`` with its postings' words written to disk and memory-mapped (the files unlinked at once: the
     mapping keeps them until it goes, and a killed build leaves nothing behind), so a build's batches wait
     for their merge outside the process's memory; the merge then releases what it has read. Where the
     folder cannot take them (read-only, full) the segment stays as it is."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f".tmp-build-{os.getpid()}-{uuid.uuid4().hex[:12]}.npy"
-        mapped = {}
-        for name in ("docs", "tf"):
-            try:
-                np.save(path, getattr(segment, name), allow_pickle=False)
-                mapped[name] = np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
-            finally:
-                path.unlink(missing_ok=True)
+        try:
+            np.save(path, segment.packed.bits, allow_pickle=False)
+            bits = np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+        finally:
+            path.unlink(missing_ok=True)
     except OSError as exc:
         log.debug("keeping a batch's postings in memory (%s)", exc)
         return segment
-    return dataclasses.replace(segment, docs=mapped["docs"], tf=mapped["tf"])
+    return dataclasses.replace(segment, packed=dataclasses.replace(segment.packed, bits=bits))
 
 
 def _merge_new(index: SearchIndex, before: int) -> SearchIndex:

@@ -1,4 +1,5 @@
-"""Compiled top-k search over one segment (numba), with the same scores as ``rank_bm25``.
+"""Compiled top-k search over one segment (numba), with the same scores as ``rank_bm25``, and the
+packing of postings into blocks (``retrieval.postings``) it reads.
 
 ``top_in_segment`` answers a query in one call, in two phases (MaxScore, term at a time):
 
@@ -8,7 +9,8 @@
    add together, the k-th best score is computed;
 2. when the k-th best exceeds that sum, no document the unread terms alone hold can enter the top k: the
    candidates that can still reach it are kept, and each unread term is looked up for them only (a short
-   posting list is read; a long one is searched by galloping), dropping candidates as they fall behind.
+   posting list is read; a long one is searched by galloping over its blocks' last documents, then
+   within the one block decoded), dropping candidates as they fall behind.
 
 Every score is the sum of the same per-term values as ``rank_bm25``'s (``idf * (tf * (k1 + 1) /
 (tf + norm))``); only the order of the additions differs (~1e-16 relative). Okapi and BM25+ (whose
@@ -27,7 +29,16 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "holding", "postings_of", "top_in_segment", "warm_up"]
+__all__ = [
+    "AVAILABLE",
+    "BLOCK",
+    "decode_postings",
+    "encode_postings",
+    "holding",
+    "postings_of",
+    "top_in_segment",
+    "warm_up",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _njit: Any = None
@@ -83,40 +94,273 @@ def _kth_largest(values: Any, n: int, k: int) -> float:
     return float(heap[0])
 
 
+BLOCK = 64  # postings per block (``retrieval.postings``)
+
+
 @_compiled
-def _bounds(t: int, indptr: Any, n_postings: int) -> tuple[int, int]:
-    """Where term ``t``'s postings lie; garbled offsets raise IndexError (the searcher then rebuilds the
+def _blocks(t: int, indptr: Any, bptr: Any, n_blocks: int) -> tuple[int, int]:
+    """Where term ``t``'s blocks lie; garbled offsets raise IndexError (the searcher then rebuilds the
     index) instead of reading outside the arrays: compiled code checks no bounds itself."""
-    lo = indptr[t]
-    hi = indptr[t + 1]
-    if lo < 0 or hi < lo or hi > n_postings:
+    lo = bptr[t]
+    hi = bptr[t + 1]
+    if lo < 0 or hi < lo or hi > n_blocks or indptr[t + 1] < indptr[t]:
         raise IndexError("index offsets out of range")
     return lo, hi
 
 
 @_compiled
-def _doc(doc: int, first_doc: int, n_docs: int) -> int:
+def _block_len(indptr: Any, bptr: Any, t: int, b: int) -> int:
+    """Postings in block ``b`` of term ``t`` (a full block but the term's last)."""
+    return int(min(BLOCK, indptr[t + 1] - indptr[t] - BLOCK * (b - bptr[t])))
+
+
+@_compiled
+def _read(words: Any, bit: Any, width: Any) -> int:
+    """The ``width``-bit value (at most 31 bits; 0 reads 0) at bit ``bit`` of ``words``, least significant
+    first: the two words it may span, shifted and masked, without a branch on the width."""
+    w = bit >> 5
+    n = words.shape[0]
+    low = np.uint64(words[w]) if w < n else np.uint64(0)
+    high = np.uint64(words[w + 1]) if w + 1 < n else np.uint64(0)
+    value = ((high << np.uint64(32)) | low) >> np.uint64(bit & 31)
+    return int(value & ((np.uint64(1) << np.uint64(width)) - np.uint64(1)))
+
+
+@_compiled
+def _write(words: Any, bit: Any, value: Any, width: Any) -> None:
+    if width == 0:
+        return
+    w = bit >> 5
+    shift = bit & 31
+    words[w] |= np.uint32((value << shift) & 0xFFFFFFFF)
+    if shift + width > 32:
+        words[w + 1] |= np.uint32(value >> (32 - shift))
+
+
+@_compiled
+def _enter(words: Any, at: Any, width: Any, b: int, n: int) -> tuple[Any, Any, Any, Any]:
+    """Where block ``b`` (of ``n`` postings) keeps its gaps and its frequencies, and their widths:
+    ``(gap bit, gap width, tf bit, tf width)``. Offsets or widths that do not fit raise IndexError."""
+    start = at[b]
+    dw = np.int64(width[b, 0])
+    tw = np.int64(width[b, 1])
+    doc_words = ((n - 1) * dw + 31) // 32
+    if (
+        n < 1
+        or start < 0
+        or at[b + 1] > words.shape[0]
+        or dw > 31
+        or tw > 16
+        or start + doc_words + (n * tw + 31) // 32 != at[b + 1]
+    ):
+        raise IndexError("a block of postings does not fit its words")
+    return start * 32, dw, (start + doc_words) * 32, tw
+
+
+@_compiled
+def _decode_block(
+    words: Any, at: Any, width: Any, first: Any, last: Any, b: int, n: int, dbuf: Any, tbuf: Any
+) -> None:
+    """Block ``b``'s ``n`` documents into ``dbuf`` and frequencies (as floats) into ``tbuf``."""
+    bit, dw, tbit, tw = _enter(words, at, width, b, n)
+    d = np.int64(first[b])
+    dbuf[0] = d
+    for i in range(1, n):
+        d += _read(words, bit, dw)
+        bit += dw
+        dbuf[i] = d
+    if d != last[b]:
+        raise IndexError("a block of postings does not end at its last document")
+    for i in range(n):
+        tbuf[i] = 1.0 + _read(words, tbit, tw)
+        tbit += tw
+
+
+# A cursor in a term's blocks (``_seek``): an int64 array of these fields.
+_B, _DECODED, _N, _I, _DOC, _BIT, _DW, _TBIT, _TW = range(9)
+
+
+@_compiled
+def _cursor(b0: int) -> Any:
+    c = np.zeros(9, np.int64)
+    c[_B] = b0
+    c[_DECODED] = -1
+    return c
+
+
+@_compiled
+def _seek(
+    c: Any, b1: int, target: int, indptr: Any, bptr: Any, t: int, first: Any, last: Any, at: Any, width: Any,
+    words: Any,
+) -> int:  # fmt: skip
+    """Move cursor ``c`` over term ``t``'s blocks (ending at ``b1``) to document ``target`` (targets come
+    in ascending order): the block is found by galloping over the blocks' last documents, then its gaps
+    are read up to the target, never the whole block. Returns the posting's place in the block (its
+    frequency is at ``c[_TBIT] + place * c[_TW]``), -1 when the term is not in ``target``, -2 when no
+    later document holds it."""
+    b = _gallop(last, c[_B], b1, target)
+    c[_B] = b
+    if b == b1:
+        return -2
+    if b != c[_DECODED]:
+        n = _block_len(indptr, bptr, t, b)
+        bit, dw, tbit, tw = _enter(words, at, width, b, n)
+        c[_DECODED] = b
+        c[_N] = n
+        c[_I] = 0
+        c[_DOC] = first[b]
+        c[_BIT] = bit
+        c[_DW] = dw
+        c[_TBIT] = tbit
+        c[_TW] = tw
+    doc = c[_DOC]
+    i = c[_I]
+    bit = c[_BIT]
+    dw = c[_DW]
+    n = c[_N]
+    while doc < target and i + 1 < n:
+        doc += _read(words, bit, dw)
+        bit += dw
+        i += 1
+    c[_DOC] = doc
+    c[_I] = i
+    c[_BIT] = bit
+    if doc == target:
+        return int(i)
+    if doc < target:  # the block's last document is at least the target
+        raise IndexError("a block of postings does not end at its last document")
+    return -1
+
+
+@_compiled
+def _bit_length(value: int) -> int:
+    bits = 0
+    while value > 0:
+        value >>= 1
+        bits += 1
+    return bits
+
+
+@_compiled
+def encode_postings(indptr: Any, docs: Any, tf: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Term-major postings packed in blocks (``retrieval.postings``): ``first``, ``last``, ``at``,
+    ``width``, ``words``. Documents must ascend within each term and frequencies be at least 1."""
+    n_terms = indptr.shape[0] - 1
+    n_blocks = 0
+    for t in range(n_terms):
+        n_blocks += (indptr[t + 1] - indptr[t] + BLOCK - 1) // BLOCK
+    first = np.empty(n_blocks, np.int32)
+    last = np.empty(n_blocks, np.int32)
+    width = np.zeros((n_blocks, 2), np.uint8)
+    at = np.zeros(n_blocks + 1, np.int64)
+    b = 0
+    for t in range(n_terms):
+        p = indptr[t]
+        while p < indptr[t + 1]:
+            q = min(p + BLOCK, indptr[t + 1])
+            gap: Any = 0
+            for i in range(p + 1, q):
+                g = np.int64(docs[i]) - np.int64(docs[i - 1])
+                if g <= 0:
+                    raise ValueError("postings are not in ascending document order")
+                gap = max(gap, g)
+            most: Any = 0
+            for i in range(p, q):
+                if tf[i] < 1:
+                    raise ValueError("a term frequency below 1")
+                most = max(most, np.int64(tf[i]) - 1)
+            dw: Any = _bit_length(gap)
+            tw: Any = _bit_length(most)
+            first[b] = docs[p]
+            last[b] = docs[q - 1]
+            width[b, 0] = dw
+            width[b, 1] = tw
+            at[b + 1] = at[b] + ((q - p - 1) * dw + 31) // 32 + ((q - p) * tw + 31) // 32
+            b += 1
+            p = q
+    words = np.zeros(at[n_blocks], np.uint32)
+    b = 0
+    for t in range(n_terms):
+        p = indptr[t]
+        while p < indptr[t + 1]:
+            q = min(p + BLOCK, indptr[t + 1])
+            dw = np.int64(width[b, 0])
+            tw = np.int64(width[b, 1])
+            bit = at[b] * 32
+            for i in range(p + 1, q):
+                _write(words, bit, np.int64(docs[i]) - np.int64(docs[i - 1]), dw)
+                bit += dw
+            bit = (at[b] + ((q - p - 1) * dw + 31) // 32) * 32
+            for i in range(p, q):
+                _write(words, bit, np.int64(tf[i]) - 1, tw)
+                bit += tw
+            b += 1
+            p = q
+    return first, last, at, width, words
+
+
+@_compiled
+def decode_postings(
+    indptr: Any, bptr: Any, first: Any, last: Any, at: Any, width: Any, words: Any, lo: int, hi: int
+) -> tuple[Any, Any]:
+    """The documents and frequencies of terms ``[lo, hi)``, term after term."""
+    base = indptr[lo]
+    docs = np.empty(indptr[hi] - base, np.int32)
+    tf = np.empty(indptr[hi] - base, np.uint16)
+    dbuf = np.empty(BLOCK, np.int64)
+    tbuf = np.empty(BLOCK)
+    p = 0
+    for t in range(lo, hi):
+        b0, b1 = _blocks(t, indptr, bptr, first.shape[0])
+        for b in range(b0, b1):
+            n = _block_len(indptr, bptr, t, b)
+            _decode_block(words, at, width, first, last, b, n, dbuf, tbuf)
+            for i in range(n):
+                docs[p] = dbuf[i]
+                tf[p] = np.uint16(tbuf[i])
+                p += 1
+    return docs, tf
+
+
+@_compiled
+def _doc(doc: Any, first_doc: int, n_docs: int) -> int:
     """A posting's document as a position in the segment; out of range raises IndexError."""
     d = doc - first_doc
     if d < 0 or d >= n_docs:
         raise IndexError("posting outside the segment's documents")
-    return d
+    return int(d)
 
 
 @_compiled
 def _term_max(
-    t: int, indptr: Any, docs: Any, tf: Any, first_doc: int, norm: Any, k1: float, tmax: Any
+    t: int,
+    indptr: Any,
+    bptr: Any,
+    first: Any,
+    last: Any,
+    at: Any,
+    width: Any,
+    words: Any,
+    first_doc: int,
+    norm: Any,
+    k1: float,
+    tmax: Any,
+    dbuf: Any,
+    tbuf: Any,
 ) -> float:
     """The largest ``tf·(k1+1)/(tf+norm)`` of a term's postings (computed once, kept in ``tmax``)."""
     if tmax[t] < 0.0:
         best = 0.0
-        lo, hi = _bounds(t, indptr, docs.shape[0])
-        for p in range(lo, hi):
-            d = _doc(docs[p], first_doc, norm.shape[0])
-            f = float(tf[p])
-            v = f * (k1 + 1.0) / (f + norm[d])
-            if v > best:
-                best = v
+        b0, b1 = _blocks(t, indptr, bptr, first.shape[0])
+        for b in range(b0, b1):
+            n = _block_len(indptr, bptr, t, b)
+            _decode_block(words, at, width, first, last, b, n, dbuf, tbuf)
+            for i in range(n):
+                d = _doc(dbuf[i], first_doc, norm.shape[0])
+                f = tbuf[i]
+                v = f * (k1 + 1.0) / (f + norm[d])
+                if v > best:
+                    best = v
         tmax[t] = best
     return float(tmax[t])
 
@@ -144,8 +388,12 @@ def _gallop(docs: Any, pos: int, hi: int, target: int) -> int:
 @_compiled
 def top_in_segment(
     indptr: Any,
-    docs: Any,
-    tf: Any,
+    bptr: Any,
+    first: Any,
+    last: Any,
+    at: Any,
+    width: Any,
+    words: Any,
     first_doc: int,
     norm: Any,
     dead: Any,
@@ -165,18 +413,24 @@ def top_in_segment(
 ) -> tuple[Any, Any]:
     """The up to ``k`` best live (and allowed, and in range) documents of one segment, with their scores.
 
+    The segment's postings are ``indptr`` and its blocks (``retrieval.postings``: ``bptr`` the first
+    block of each term, ``first``, ``last``, ``at``, ``width``, ``words``).
     ``query`` holds term ids with repeats (a repeated term counts each time) and ``weights`` one factor
     per position (1: rank_bm25's score; a question widened with another form of a name weighs its terms
     less; never negative); ``idf`` is per term id;
     ``norm``, ``dead`` and ``allowed`` are the segment's slices; ``ranges`` (with ``use_ranges``) are sorted,
     disjoint ``[start, stop)`` rows of segment positions outside which no document is wanted (a period of
-    days in an archive ingested in date order: a few stretches of each posting list are read, found by
-    galloping, instead of all of it); ``threshold`` is a score the k-th best
+    days in an archive ingested in date order: the blocks inside the ranges are read, found by galloping
+    over the blocks' last documents, instead of all of them); ``threshold`` is a score the k-th best
     of earlier segments already reached (documents that cannot beat it are not needed); ``acc`` and
     ``seen`` are zeroed scratch of the segment's size and are left zeroed; ``tmax`` (one per term id of the
     segment, -1 when not yet known) caches each term's largest tf part.
     """
     n_terms = indptr.shape[0] - 1
+    n_docs = norm.shape[0]
+    n_blocks = first.shape[0]
+    dbuf = np.empty(BLOCK, np.int64)
+    tbuf = np.empty(BLOCK)
     # one entry per query position whose term the segment holds (a repeated term is read again)
     terms = np.empty(query.shape[0], np.int64)
     scale = np.empty(query.shape[0])
@@ -195,7 +449,10 @@ def top_in_segment(
     bounds = np.empty(nq)
     for i in range(nq):
         t = terms[i]
-        bounds[i] = scale[i] * _term_max(t, indptr, docs, tf, first_doc, norm, k1, tmax) * (1.0 + 1e-12)
+        most = _term_max(
+            t, indptr, bptr, first, last, at, width, words, first_doc, norm, k1, tmax, dbuf, tbuf
+        )
+        bounds[i] = scale[i] * most * (1.0 + 1e-12)
     order = np.argsort(-bounds, kind="mergesort")
     terms = terms[:nq][order]
     scale = scale[:nq][order]
@@ -203,6 +460,10 @@ def top_in_segment(
     rest = np.zeros(nq + 1)
     for i in range(nq - 1, -1, -1):
         rest[i] = rest[i + 1] + bounds[i]
+    if not use_ranges:  # one stretch: the whole segment
+        ranges = np.empty((1, 2), np.int64)
+        ranges[0, 0] = 0
+        ranges[0, 1] = n_docs
 
     cand = np.empty(1024, np.int64)
     nc = 0
@@ -213,27 +474,48 @@ def top_in_segment(
     for i in range(nq):
         t = terms[i]
         w = scale[i]
-        lo, hi = _bounds(t, indptr, docs.shape[0])
-        for r in range(ranges.shape[0] if use_ranges else 1):
-            start, stop = lo, hi
-            if use_ranges:  # only the stretches of the postings inside the ranges are read
-                start = _gallop(docs, lo, hi, ranges[r, 0] + first_doc)
-                stop = _gallop(docs, start, hi, ranges[r, 1] + first_doc)
-                lo = stop
-            for p in range(start, stop):
-                d = _doc(docs[p], first_doc, norm.shape[0])
-                f = float(tf[p])
-                acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
-                if acc[d] > best:
-                    best = acc[d]
-                if not seen[d]:
-                    seen[d] = True
-                    if nc == cand.shape[0]:
-                        grown = np.empty(2 * nc, np.int64)
-                        grown[:nc] = cand[:nc]
-                        cand = grown
-                    cand[nc] = d
-                    nc += 1
+        b0, b1 = _blocks(t, indptr, bptr, n_blocks)
+        b = b0
+        for r in range(ranges.shape[0]):
+            start = ranges[r, 0] + first_doc
+            stop = ranges[r, 1] + first_doc
+            b = _gallop(last, b, b1, start)  # the first block reaching the stretch
+            while b < b1:
+                if first[b] >= stop:
+                    if first[b] > last[b]:
+                        raise IndexError("a block of postings starts after it ends")
+                    break  # the next stretch may begin in this block
+                n = _block_len(indptr, bptr, t, b)
+                bit, dw, tbit, tw = _enter(words, at, width, b, n)
+                doc = np.int64(first[b])
+                ended = True
+                for j in range(n):  # documents decoded as they are read, a frequency only when needed
+                    if j:
+                        doc += _read(words, bit, dw)
+                        bit += dw
+                    if doc < start:
+                        continue
+                    if doc >= stop:
+                        ended = False
+                        break
+                    d = _doc(doc, first_doc, n_docs)
+                    f = 1.0 + _read(words, tbit + j * tw, tw)
+                    acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
+                    if acc[d] > best:
+                        best = acc[d]
+                    if not seen[d]:
+                        seen[d] = True
+                        if nc == cand.shape[0]:
+                            grown = np.empty(2 * nc, np.int64)
+                            grown[:nc] = cand[:nc]
+                            cand = grown
+                        cand[nc] = d
+                        nc += 1
+                if ended and doc != last[b]:
+                    raise IndexError("a block of postings does not end at its last document")
+                if last[b] >= stop:
+                    break  # the block goes on past the stretch: the next stretch may start in it
+                b += 1
         if i + 1 == nq or best <= rest[i + 1]:
             continue  # even the best document so far could be overtaken by the unread terms alone
         if live.shape[0] < nc:
@@ -266,23 +548,35 @@ def top_in_segment(
             if nk == 0:
                 break
             t = terms[i]
-            lo, hi = _bounds(t, indptr, docs.shape[0])
+            b0, b1 = _blocks(t, indptr, bptr, n_blocks)
             w = scale[i]
-            if hi - lo <= 8 * nk:  # a short list: read it, look its documents up among the candidates
-                for p in range(lo, hi):
-                    d = _doc(docs[p], first_doc, norm.shape[0])
-                    if seen[d]:
-                        f = float(tf[p])
-                        acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
-            else:  # a long list: find each candidate in it, galloping forward
+            if indptr[t + 1] - indptr[t] <= 8 * nk:  # a short list: read it, look its documents up
+                for b in range(b0, b1):
+                    n = _block_len(indptr, bptr, t, b)
+                    bit, dw, tbit, tw = _enter(words, at, width, b, n)
+                    doc = np.int64(first[b])
+                    for j in range(n):
+                        if j:
+                            doc += _read(words, bit, dw)
+                            bit += dw
+                        d = _doc(doc, first_doc, n_docs)
+                        if seen[d]:
+                            f = 1.0 + _read(words, tbit + j * tw, tw)
+                            acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
+                    if doc != last[b]:
+                        raise IndexError("a block of postings does not end at its last document")
+            else:  # a long list: find each candidate in it, galloping over blocks, then reading in one
                 if not ordered:
                     keep[:nk] = np.sort(keep[:nk])
                     ordered = True
-                pos = lo
+                cursor = _cursor(b0)
                 for j in range(nk):
-                    pos = _gallop(docs, pos, hi, keep[j] + first_doc)
-                    if pos < hi and docs[pos] == keep[j] + first_doc:
-                        f = float(tf[pos])
+                    target = keep[j] + first_doc
+                    pos = _seek(cursor, b1, target, indptr, bptr, t, first, last, at, width, words)
+                    if pos == -2:
+                        break
+                    if pos >= 0:
+                        f = 1.0 + _read(words, cursor[_TBIT] + pos * cursor[_TW], cursor[_TW])
                         acc[keep[j]] += w * (f * (k1 + 1.0) / (f + norm[keep[j]]))
             kept = 0
             for j in range(nk):
@@ -318,21 +612,24 @@ def top_in_segment(
 
 
 @_compiled
-def holding(indptr: Any, docs: Any, query: Any, targets: Any, held: Any) -> None:
+def holding(
+    indptr: Any, bptr: Any, first: Any, last: Any, at: Any, width: Any, words: Any, query: Any, targets: Any,
+    held: Any,
+) -> None:  # fmt: skip
     """Mark in ``held[i, j]`` whether document ``targets[j]`` (sorted) holds term ``query[i]`` (-1: none),
-    galloping through each posting list once."""
+    galloping through each term's blocks once."""
     n_terms = indptr.shape[0] - 1
     for i in range(query.shape[0]):
         t = query[i]
         if t < 0 or t >= n_terms:
             continue
-        lo, hi = _bounds(t, indptr, docs.shape[0])
-        pos = lo
+        b0, b1 = _blocks(t, indptr, bptr, first.shape[0])
+        cursor = _cursor(b0)
         for j in range(targets.shape[0]):
-            pos = _gallop(docs, pos, hi, targets[j])
-            if pos == hi:
+            pos = _seek(cursor, b1, targets[j], indptr, bptr, t, first, last, at, width, words)
+            if pos == -2:
                 break
-            if docs[pos] == targets[j]:
+            if pos >= 0:
                 held[i, j] = True
 
 
@@ -387,34 +684,21 @@ def postings_of(terms: Any, docs: Any, n_local: int, first_doc: int) -> tuple[An
 
 
 def warm_up() -> None:
-    """Compile (or load the cached compilation of) the kernel now, not on the first question."""
+    """Compile (or load the cached compilation of) the kernels now, not on the first question."""
     if not AVAILABLE:
         return
     indptr = np.array([0, 2], dtype=np.int64)
-    docs = np.array([0, 1], dtype=np.int32)
-    tf = np.array([1, 2], dtype=np.uint16)
+    bptr = np.array([0, 1], dtype=np.int64)
+    first, last, at, width, words = encode_postings(
+        indptr, np.array([0, 1], dtype=np.int32), np.array([1, 2], dtype=np.uint16)
+    )
+    packed = (indptr, bptr, first, last, at, width, words)
     norm = np.ones(2)
     flags = np.zeros(2, dtype=np.bool_)
     top_in_segment(
-        indptr,
-        docs,
-        tf,
-        0,
-        norm,
-        flags,
-        flags,
-        False,
-        np.zeros((0, 2), np.int64),
-        False,
-        np.zeros(1, np.int64),
-        np.ones(1),
-        np.ones(1),
-        1.5,
-        1,
-        -np.inf,
-        np.zeros(2),
-        flags.copy(),
-        np.full(1, -1.0),
-    )
-    holding(indptr, docs, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, 1), np.bool_))
+        *packed, 0, norm, flags, flags, False, np.zeros((0, 2), np.int64), False, np.zeros(1, np.int64),
+        np.ones(1), np.ones(1), 1.5, 1, -np.inf, np.zeros(2), flags.copy(), np.full(1, -1.0),
+    )  # fmt: skip
+    holding(*packed, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, 1), np.bool_))
+    decode_postings(indptr, bptr, first, last, at, width, words, 0, 1)
     postings_of(np.zeros(1, np.int32), np.zeros(1, np.int32), 1, 0)

@@ -5,7 +5,8 @@ Layout of ``<db>.index/``::
     manifest.json            format version, fingerprint of the corpus (store id, generation, paragraph
                              count), tokenizer signature, BM25 parameters, segment list with each file's
                              size and Adler-32 checksum, sources table
-    seg-<n>/                 one immutable segment: postings (indptr, docs, tf), per-document arrays
+    seg-<n>/                 one immutable segment: postings (indptr and the blocks of ``retrieval.postings``:
+                             first, last, at, width, words), per-document arrays
                              (doc_len, paragraph_id, article_id, day, source) and the terms it added
                              (words.txt + word_ids.npy, pairs.npy + pair_ids.npy)
     deleted-<g>.npy          document numbers deleted since the segments were written
@@ -37,6 +38,7 @@ import numpy.typing as npt
 
 from .bm25 import Segment
 from .errors import IndexCorrupt
+from .postings import ARRAYS, Postings
 
 __all__ = [
     "FORMAT",
@@ -49,8 +51,9 @@ __all__ = [
 ]
 
 FORMAT = "newsbot-bm25"
-FORMAT_VERSION = 3  # 2: undated paragraphs carry their ingest day; 3: uint16 tf, Adler-32
-_POSTING_ARRAYS = ("doc_len", "indptr", "docs", "tf")
+# 2: undated paragraphs carry their ingest day; 3: uint16 tf, Adler-32; 4: postings packed in blocks
+FORMAT_VERSION = 4
+_POSTING_ARRAYS = ("doc_len", *ARRAYS)
 _DOC_ARRAYS = ("paragraph_id", "article_id", "day", "source")
 _TERM_ARRAYS = ("word_ids", "pairs", "pair_ids")
 
@@ -86,9 +89,7 @@ def write_segment(
     files: dict[str, Any] = {}
     arrays: dict[str, npt.NDArray[Any]] = {
         "doc_len": segment.doc_len,
-        "indptr": segment.indptr,
-        "docs": segment.docs,
-        "tf": segment.tf,
+        **segment.packed.arrays(),
         **doc_arrays,
         "word_ids": terms[1],
         "pairs": terms[2],
@@ -134,7 +135,12 @@ def load_segment(folder: Path, entry: dict[str, Any], verify: bool = True) -> Se
     n_docs, n_terms = int(entry["n_docs"]), int(entry["n_terms"])
     first = int(entry["first_doc"])
     start, end = (int(x) for x in entry["terms"])
-    seg = Segment(first, arrays["doc_len"], arrays["indptr"], arrays["docs"], arrays["tf"])
+    try:
+        packed = Postings(*(arrays[key] for key in ARRAYS))
+        consistent = packed.consistent()
+    except (ValueError, IndexError, TypeError) as exc:
+        raise IndexCorrupt(f"{base}: {exc}") from exc
+    seg = Segment(first, arrays["doc_len"], packed)
     term_ids = np.concatenate([arrays["word_ids"], arrays["pair_ids"]])
     if (
         seg.n_docs != n_docs
@@ -144,13 +150,11 @@ def load_segment(folder: Path, entry: dict[str, Any], verify: bool = True) -> Se
         or arrays["pairs"].shape != arrays["pair_ids"].shape
         or term_ids.shape[0] != end - start
         or (term_ids.shape[0] and (int(term_ids.min()) < start or int(term_ids.max()) >= end))
-        or int(seg.indptr[0]) != 0
-        or int(seg.indptr[-1]) != seg.docs.shape[0]
-        or seg.tf.shape != seg.docs.shape
+        or not consistent
         or any(arrays[k].shape[0] != n_docs for k in _DOC_ARRAYS)
-        # Not scanned here: the documents of every posting (reading them through the mapping would make
-        # the whole file resident, 440 MB at 1M paragraphs). Their bytes are checksummed above, and a
-        # posting outside the segment raises IndexError where it is read (the kernel checks), which
+        # Not scanned here: the postings' words (reading them through the mapping would make the whole
+        # file resident). Their bytes are checksummed above, and a block that does not fit its words or
+        # a posting outside the segment raises IndexError where it is read (the kernels check), which
         # rebuilds the index.
     ):
         raise IndexCorrupt(f"{base}: arrays do not match the manifest")

@@ -102,7 +102,7 @@ def test_a_damaged_index_is_detected_and_rebuilt(store: Store, tok: Tokenizer, d
     good = results(open_searcher(store, tok), QUESTIONS[0])
     folder = index_dir(store)
     (segment,) = [p for p in folder.iterdir() if p.is_dir()]
-    target = segment / "docs.npy"
+    target = segment / "bits.npy"
     if damage == "truncate":
         target.write_bytes(target.read_bytes()[:-7])
     elif damage == "flip":

@@ -133,20 +133,27 @@ def test_d8_a_file_truncated_under_a_serving_process_is_noticed_before_it_is_rea
     good = results(searcher, QUESTIONS[0])
     assert searcher.index.files
     (segment,) = [p for p in index_dir(store).iterdir() if p.is_dir()]
-    tf = segment / "tf.npy"
-    os.truncate(tf, tf.stat().st_size // 2)  # reading the lost half through the mapping would be SIGBUS
+    words = segment / "bits.npy"
+    os.truncate(words, words.stat().st_size // 2)  # reading the lost half through the mapping would be SIGBUS
     assert results(searcher, QUESTIONS[0]) == good
     assert searcher.index.files == ()  # rebuilt from the database, held in memory
 
 
-def test_d8_garbled_positions_are_rebuilt_not_raised_on_every_question(store: Store, tok: Tokenizer) -> None:
+@pytest.mark.parametrize(
+    ("array", "value"),
+    [("first", 2**30), ("width", 31)],
+    ids=["documents-far-beyond", "blocks-not-fitting-their-words"],
+)
+def test_d8_garbled_positions_are_rebuilt_not_raised_on_every_question(
+    store: Store, tok: Tokenizer, array: str, value: int
+) -> None:
     ingest_paths(store, [SAMPLE_PAGE], now=NOW)
     open_searcher(store, tok)
     searcher = open_searcher(store, tok)
     good = results(searcher, QUESTIONS[0])
     (segment,) = [p for p in index_dir(store).iterdir() if p.is_dir()]
-    docs = np.load(segment / "docs.npy", mmap_mode="r+")
-    docs[:] = 2**30  # the same size, but positions far beyond the documents
-    docs.flush()
-    del docs
+    garbled = np.load(segment / f"{array}.npy", mmap_mode="r+")
+    garbled[:] = value  # the same size, but blocks that point far beyond the documents or their words
+    garbled.flush()
+    del garbled
     assert results(searcher, QUESTIONS[0]) == good
