@@ -684,7 +684,10 @@ def postings_of(terms: Any, docs: Any, n_local: int, first_doc: int) -> tuple[An
 
 
 def warm_up() -> None:
-    """Compile (or load the cached compilation of) the kernels now, not on the first question."""
+    """Compile (or load the cached compilation of) the kernels now, not on the first question: for
+    arrays built in memory, for an index memory-mapped from its files (read-only postings) and for a
+    shard in a Ray actor (everything read-only); numba compiles each of these separately (~5 s each
+    the first time on a machine)."""
     if not AVAILABLE:
         return
     indptr = np.array([0, 2], dtype=np.int64)
@@ -692,13 +695,31 @@ def warm_up() -> None:
     first, last, at, width, words = encode_postings(
         indptr, np.array([0, 1], dtype=np.int32), np.array([1, 2], dtype=np.uint16)
     )
-    packed = (indptr, bptr, first, last, at, width, words)
+    built = (indptr, bptr, first, last, at, width, words)
+    ro = _readonly(indptr, first, last, at, width, words)
+    loaded = (ro[0], bptr, ro[1], ro[2], ro[3], ro[4], ro[5])  # bptr is computed at load
     norm = np.ones(2)
     flags = np.zeros(2, dtype=np.bool_)
-    top_in_segment(
-        *packed, 0, norm, flags, flags, False, np.zeros((0, 2), np.int64), False, np.zeros(1, np.int64),
-        np.ones(1), np.ones(1), 1.5, 1, -np.inf, np.zeros(2), flags.copy(), np.full(1, -1.0),
-    )  # fmt: skip
-    holding(*packed, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, 1), np.bool_))
-    decode_postings(indptr, bptr, first, last, at, width, words, 0, 1)
+    for pk, (norms, marks) in (
+        (built, (norm, flags)),
+        (loaded, (norm, flags)),
+        (_readonly(*built), _readonly(norm, flags)),
+    ):
+        p = (pk[0], pk[1], pk[2], pk[3], pk[4], pk[5], pk[6])
+        top_in_segment(
+            *p, 0, norms, marks, marks, False, np.zeros((0, 2), np.int64), False, np.zeros(1, np.int64),
+            np.ones(1), np.ones(1), 1.5, 1, -np.inf, np.zeros(2), flags.copy(), np.full(1, -1.0),
+        )  # fmt: skip
+        holding(*p, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, 1), np.bool_))
+        decode_postings(*p, 0, 1)
     postings_of(np.zeros(1, np.int32), np.zeros(1, np.int32), 1, 0)
+
+
+def _readonly(*arrays: Any) -> Any:
+    """Read-only copies (as a memory-mapped file or Ray's object store gives them)."""
+    out = []
+    for a in arrays:
+        copy = a.copy()
+        copy.setflags(write=False)
+        out.append(copy)
+    return tuple(out)
