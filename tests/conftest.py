@@ -16,7 +16,7 @@ from corpus import Store, sample_paths
 from retrieval import kernels
 from retrieval.tokenize import Tokenizer, default_userdict
 
-kernels.warm_up()  # numba compiles once (~10 s in a fresh clone), not inside a test that has a deadline
+kernels.warm_up()  # numba compiles once (~25 s in a fresh clone), not inside a test that has a deadline
 
 DATA = Path(__file__).resolve().parent / "data"
 CMRC = DATA / "cmrc2018"  # an excerpt of cmrc2018-train (CC BY-SA 4.0, see its README)
