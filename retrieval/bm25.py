@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import kernels
-from .postings import Postings
+from .postings import Postings, term_ranges
 
 __all__ = [
     "VARIANTS",
@@ -199,10 +199,7 @@ def _rewrite(
     total = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(counts, out=total[1:])
     parts: list[Postings] = []
-    start = 0
-    while start < n_terms:
-        stop = int(np.searchsorted(total, total[start] + _MERGE_CHUNK, side="right")) - 1
-        stop = min(max(stop, start + 1), n_terms)
+    for start, stop in term_ranges(total, _MERGE_CHUNK):
         width = stop - start
         pieces: list[tuple[IntArray, npt.NDArray[np.int32], npt.NDArray[np.uint16]]] = []
         for seg in segments:  # in document order, so each term's documents stay sorted
@@ -237,7 +234,6 @@ def _rewrite(
                 tf_out[dest] = tf
             free += own
         parts.append(Postings.encode(indptr, docs_out, tf_out))
-        start = stop
     return Segment(first_doc, doc_len, Postings.concat(parts) if parts else _no_postings(n_terms))
 
 

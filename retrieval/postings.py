@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from . import kernels
 
-__all__ = ["BLOCK", "Postings", "block_ptr"]
+__all__ = ["BLOCK", "Postings", "block_ptr", "term_ranges"]
 
 BLOCK = kernels.BLOCK
 ARRAYS = ("indptr", "first", "last", "at", "width", "bits")  # what a segment's files hold
@@ -43,6 +43,18 @@ def block_ptr(indptr: IntArray) -> IntArray:
     out = np.zeros(indptr.shape[0], dtype=np.int64)
     np.cumsum((np.diff(indptr) + BLOCK - 1) // BLOCK, out=out[1:])
     return out
+
+
+def term_ranges(indptr: IntArray, size: int, lo: int = 0, hi: int | None = None) -> Iterator[tuple[int, int]]:
+    """Consecutive term ranges covering ``[lo, hi)`` (default: every term of ``indptr``), each of about
+    ``size`` postings (a term longer than that alone)."""
+    hi = int(indptr.shape[0]) - 1 if hi is None else hi
+    start = lo
+    while start < hi:
+        stop = int(np.searchsorted(indptr, indptr[start] + size, side="right")) - 1
+        stop = min(max(stop, start + 1), hi)
+        yield start, stop
+        start = stop
 
 
 @dataclass(frozen=True)
@@ -109,15 +121,8 @@ class Postings:
         return self.decode(t, t + 1)
 
     def chunks(self, size: int) -> Iterator[tuple[int, int]]:
-        """Consecutive term ranges ``[lo, hi)`` of about ``size`` postings each (a term longer than that
-        alone), covering every term."""
-        start = 0
-        n = self.n_terms
-        while start < n:
-            stop = int(np.searchsorted(self.indptr, self.indptr[start] + size, side="right")) - 1
-            stop = min(max(stop, start + 1), n)
-            yield start, stop
-            start = stop
+        """Consecutive term ranges ``[lo, hi)`` of about ``size`` postings each, covering every term."""
+        return term_ranges(self.indptr, size)
 
     @classmethod
     def encode(cls, indptr: IntArray, docs: npt.NDArray[Any], tf: npt.NDArray[Any]) -> Postings:
@@ -132,9 +137,8 @@ class Postings:
 
     @classmethod
     def concat(cls, parts: Sequence[Postings]) -> Postings:
-        """The postings of consecutive term ranges, each part's terms after the previous part's."""
-        if not parts:
-            return cls.encode(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint16))
+        """The postings of consecutive term ranges (at least one), each part's terms after the previous
+        part's."""
         if len(parts) == 1:
             return parts[0]
         indptr = [np.zeros(1, np.int64)]
@@ -242,10 +246,7 @@ def _extract(words: npt.NDArray[np.uint32], bit_at: IntArray, width: IntArray) -
 def _decode_numpy(p: Postings, lo: int, hi: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
     docs_parts: list[npt.NDArray[np.int32]] = []
     tf_parts: list[npt.NDArray[np.uint16]] = []
-    start = lo
-    while start < hi:
-        stop = int(np.searchsorted(p.indptr, p.indptr[start] + _DECODE_CHUNK, side="right")) - 1
-        stop = min(max(stop, start + 1), hi)
+    for start, stop in term_ranges(p.indptr, _DECODE_CHUNK, lo, hi):
         indptr = p.indptr[start : stop + 1] - p.indptr[start]
         b0 = int(p.bptr[start])
         n = int(indptr[-1])
@@ -274,7 +275,6 @@ def _decode_numpy(p: Postings, lo: int, hi: int) -> tuple[npt.NDArray[np.int32],
                 raise IndexError("a block of postings does not fit its words")
             docs_parts.append(docs.astype(np.int32))
             tf_parts.append(tf.astype(np.uint16))
-        start = stop
     if not docs_parts:
         return np.zeros(0, np.int32), np.zeros(0, np.uint16)
     return np.concatenate(docs_parts), np.concatenate(tf_parts)
