@@ -6,7 +6,9 @@ packing of postings into blocks (``retrieval.postings``) it reads.
 1. terms are read rarest first (by the most any document can get from them: idf × the largest
    ``tf·(k1+1)/(tf+norm)`` in their postings, found once per snapshot) and their postings added into a
    score per document; after each term, once the best score so far could beat what the unread terms can
-   add together, the k-th best score is computed;
+   add together, the k-th best score is computed, and, while that is not enough, the k-th best full
+   score of the leading candidates (their unread terms looked up: real scores, so a lower bound of the
+   final k-th best, usually close to it);
 2. when the k-th best exceeds that sum, no document the unread terms alone hold can enter the top k: the
    candidates that can still reach it are kept, and each unread term is looked up for them only (a short
    posting list is read; a long one is searched by galloping over its blocks' last documents, then
@@ -386,6 +388,44 @@ def _gallop(docs: Any, pos: int, hi: int, target: int) -> int:
 
 
 @_compiled
+def _leaders_kth(leaders: Any, terms: Any, scale: Any, lo: int, nq: int, postings: Any) -> float:
+    """The k-th best full score among the candidates leading after ``terms[:lo]`` (at least ``k`` of them,
+    live and allowed, with a partial score of ``cut`` or more; -inf when fewer): their unread terms are
+    looked up. A real document's score, so a lower bound of the final k-th best, and usually close to it,
+    which lets the second phase begin terms earlier than the partial scores would."""
+    cand, nc, acc, dead, allowed, use_allowed, cut, k = leaders
+    indptr, bptr, first, last, at, width, words, first_doc, norm, k1 = postings
+    picked = np.empty(2 * k, np.int64)
+    n = 0
+    for j in range(nc):
+        d = cand[j]
+        if acc[d] >= cut and not dead[d] and not (use_allowed and not allowed[d]):
+            picked[n] = d
+            n += 1
+            if n == picked.shape[0]:
+                break
+    if n < k:
+        return -np.inf
+    picked = np.sort(picked[:n])
+    full = np.empty(n)
+    for j in range(n):
+        full[j] = acc[picked[j]]
+    for i in range(lo, nq):  # in the order the kernel adds them: the same sums, to the last bit
+        t = terms[i]
+        w = scale[i]
+        b0, b1 = _blocks(t, indptr, bptr, first.shape[0])
+        cursor = _cursor(b0)
+        for j in range(n):
+            pos = _seek(cursor, b1, picked[j] + first_doc, indptr, bptr, t, first, last, at, width, words)
+            if pos == -2:
+                break
+            if pos >= 0:
+                f = 1.0 + _read(words, cursor[_TBIT] + pos * cursor[_TW], cursor[_TW])
+                full[j] += w * (f * (k1 + 1.0) / (f + norm[picked[j]]))
+    return _kth_largest(full, n, k)
+
+
+@_compiled
 def top_in_segment(
     indptr: Any,
     bptr: Any,
@@ -528,7 +568,12 @@ def top_in_segment(
             live[n_live] = acc[d]
             n_live += 1
         if n_live >= k:
-            kth = max(kth, _kth_largest(live, n_live, k))
+            cut = _kth_largest(live, n_live, k)
+            kth = max(kth, cut)
+            if kth <= rest[i + 1]:  # the leaders' full scores may show the unread terms cannot matter
+                leaders = (cand, nc, acc, dead, allowed, use_allowed, cut, k)
+                postings = (indptr, bptr, first, last, at, width, words, first_doc, norm, k1)
+                kth = max(kth, _leaders_kth(leaders, terms, scale, i + 1, nq, postings))
         if kth > rest[i + 1]:
             phase_two = i + 1
             break
