@@ -6,8 +6,8 @@ packing of postings into blocks (``retrieval.postings``) it reads.
 1. terms are read rarest first (by the most any document can get from them: idf × the largest
    ``tf·(k1+1)/(tf+norm)`` in their postings, found once per snapshot) and their postings added into a
    score per document; after each term, once the best score so far could beat what the unread terms can
-   add together, the k-th best score is computed, and, while that is not enough, the k-th best full
-   score of the leading candidates (their unread terms looked up: real scores, so a lower bound of the
+   add together, the k-th best score is computed, and, the first time that is not enough, the k-th best
+   full score of the leading candidates (their unread terms looked up: real scores, so a lower bound of the
    final k-th best, usually close to it);
 2. when the k-th best exceeds that sum, no document the unread terms alone hold can enter the top k: the
    candidates that can still reach it are kept, and each unread term is looked up for them only (a short
@@ -511,6 +511,7 @@ def top_in_segment(
     best = threshold
     live = np.empty(0)
     phase_two = nq
+    primed = False
     for i in range(nq):
         t = terms[i]
         w = scale[i]
@@ -570,10 +571,13 @@ def top_in_segment(
         if n_live >= k:
             cut = _kth_largest(live, n_live, k)
             kth = max(kth, cut)
-            if kth <= rest[i + 1]:  # the leaders' full scores may show the unread terms cannot matter
+            # Once a query: the leaders' full scores may show the unread terms cannot matter (looking them up
+            # again after later terms costs more than it saves on real news questions).
+            if kth <= rest[i + 1] and not primed:
                 leaders = (cand, nc, acc, dead, allowed, use_allowed, cut, k)
                 postings = (indptr, bptr, first, last, at, width, words, first_doc, norm, k1)
                 kth = max(kth, _leaders_kth(leaders, terms, scale, i + 1, nq, postings))
+                primed = True
         if kth > rest[i + 1]:
             phase_two = i + 1
             break
