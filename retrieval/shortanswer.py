@@ -10,6 +10,7 @@ shown only when it is the only candidate of its kind there or clearly the neares
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from corpus.text import CLAUSE_END, SENTENCE_END
@@ -203,8 +204,8 @@ def _support(text: str, span: tuple[int, int], anchors: list[str]) -> float:
 
 
 def _distance(text: str, span: tuple[int, int], anchors: list[str]) -> int:
-    positions = [m.start() for a in anchors for m in re.finditer(re.escape(a), text)]
-    ends = [m.end() for a in anchors for m in re.finditer(re.escape(a), text)]
+    positions = [p for a in anchors for p in _starts(text, a)]
+    ends = [p + len(a) for a in anchors for p in _starts(text, a)]
     before = min((span[0] - e for e in ends if e <= span[0]), default=10**6)
     after = min((p - span[1] for p in positions if p >= span[1]), default=10**6)
     return min(before, after)
@@ -229,8 +230,8 @@ def _gap(
         suffix = left[-size:]
         if not _WORD.search(suffix):
             continue
-        for m in re.finditer(re.escape(suffix), text):
-            start = m.end()
+        for at_suffix in _starts(text, suffix):
+            start = at_suffix + len(suffix)
             found = _after(text, start, right)
             if found is None:
                 continue
@@ -317,12 +318,22 @@ def _closeness(text: str, span: tuple[int, int], anchors: list[str]) -> float:
     score = 0.0
     for a in anchors:
         best = 0.0
-        for m in re.finditer(re.escape(a), text[lo:hi]):
-            start, end = lo + m.start(), lo + m.end()
+        for start in _starts(text, a, lo, hi):
+            end = start + len(a)
             gap = span[0] - end if end <= span[0] else start - span[1] if start >= span[1] else 0
             best = max(best, len(a) * (1 - max(gap, 0) / _WINDOW))
         score += best
     return score
+
+
+def _starts(text: str, literal: str, lo: int = 0, hi: int | None = None) -> Iterator[int]:
+    """Where ``literal`` occurs in ``text[lo:hi]``, not overlapping (as ``re.finditer`` finds it, without
+    compiling a pattern per word: the words differ with every question and overflowed ``re``'s cache)."""
+    hi = len(text) if hi is None else hi
+    at = text.find(literal, lo, hi) if literal else -1
+    while at >= 0:
+        yield at
+        at = text.find(literal, at + len(literal), hi)
 
 
 def _not_asked(text: str, asked: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
