@@ -39,15 +39,18 @@ __all__ = ["STOPWORDS", "Batch", "Tokenizer", "default_userdict", "is_pair", "pa
 
 _WORDCHAR = re.compile(r"[^\W_]")
 _DIGITS = re.compile(r"^\d+$")
-# Full-width ASCII and the ideographic space, as NFKC maps them. Replaced match by match: news text has
-# one such character (，：（）) in twenty, and a regex scan skips the rest three times faster than
-# str.translate looks every character up.
+# Full-width ASCII and the ideographic space, as NFKC maps them. News text has one such character
+# (，：（）) in twenty, of a handful of kinds: a regex scan finds which, and each kind is replaced in one
+# pass (str.replace, in C): 1.3–1.8× faster than a Python call per match, which was 3× faster than
+# str.translate looking every character up.
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_HALF_WIDTH = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
 
 
-def _half_width(m: re.Match[str]) -> str:
-    c = m.group(0)
-    return " " if c == "\u3000" else chr(ord(c) - 0xFEE0)
+def _half_width(text: str) -> str:
+    for c in set(_FULL_WIDTH.findall(text)):
+        text = text.replace(c, _HALF_WIDTH[c])
+    return text
 
 
 # Zero-width and direction marks vanish (they split words without showing); other control characters
@@ -104,7 +107,7 @@ class Tokenizer:
         """NFKC, lower case, simplified characters."""
         # Full-width ASCII (，：（Ａ１) is most of what NFKC changes in Chinese text; translating it first
         # lets the cheap is_normalized check skip the slow full normalisation for the rest.
-        text = _FULL_WIDTH.sub(_half_width, text)
+        text = _half_width(text)
         if _INVISIBLE.search(text):
             text = _INVISIBLE.sub(_invisible, text)
         if not unicodedata.is_normalized("NFKC", text):

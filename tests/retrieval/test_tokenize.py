@@ -20,6 +20,18 @@ def test_traditional_and_full_width_text_gives_the_simplified_tokens(tok: Tokeni
     assert "13200" in tok.tokens("１３２００立方米")
 
 
+def test_every_full_width_character_becomes_what_nfkc_makes_it(tok: Tokenizer) -> None:
+    """The shortcut for full-width ASCII (，：（Ａ１ and the ideographic space) gives NFKC's result for each,
+    however they mix in a text."""
+    import unicodedata
+
+    full = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
+    for c in full:
+        assert tok.normalize(f"中{c}文") == "中" + unicodedata.normalize("NFKC", c).lower() + "文"
+    mixed = "".join(full) + "（说明）：ＡＢＣ，１２３。" * 2
+    assert tok.normalize(mixed) == unicodedata.normalize("NFKC", mixed).lower()
+
+
 @pytest.mark.parametrize(
     ("text", "number"),
     [
