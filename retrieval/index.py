@@ -407,6 +407,9 @@ class IndexManager:
         # A build of several batches keeps each batch's postings on disk until they are merged.
         spill = self.folder if expected > _BATCH_DOCS else None
         pulled: deque[IndexRow] = deque()  # rows read for chunks, not yet in a batch
+        # Seconds of the current batch: getting its chunks' terms (reading rows, segmenting here or waiting
+        # for the workers, mapping ids to the vocabulary) and, of that, mapping ids.
+        spent = {"terms": 0.0, "mapping": 0.0}
 
         def read() -> Iterator[IndexRow]:
             for row in rows:
@@ -423,7 +426,12 @@ class IndexManager:
             doc_len = np.bincount(docs, minlength=len(batch)).astype(np.int64)
             segment = segment_from_pairs(index.bm25.n_docs, terms, docs, doc_len)
             del terms, docs
-            log.debug("indexed %d paragraphs: postings %.1fs", len(batch), time.perf_counter() - started)
+            # The batch's phases (``python -m bench cluster --parts bulk`` reads this record's arguments).
+            log.debug(
+                "indexed %d paragraphs: terms %.1fs (id mapping %.1fs), postings %.1fs",
+                len(batch), spent["terms"], spent["mapping"], time.perf_counter() - started,
+            )  # fmt: skip
+            spent.update(terms=0.0, mapping=0.0)
             n_terms = len(index.vocab)
             codes = []
             for row in batch:
@@ -451,8 +459,12 @@ class IndexManager:
         done = 0
         # One stream of chunks for the whole build: the workers go on with the next batch's chunks while
         # this process builds a batch's segment.
+        waited_from = time.perf_counter()
         for chunk in self._doc_tokens.chunks(read(), expected):
+            mapping = time.perf_counter()
             terms, docs = _chunk_terms(chunk, index.vocab)
+            spent["mapping"] += time.perf_counter() - mapping
+            spent["terms"] += time.perf_counter() - waited_from
             # 32 bits: half the memory of a batch's occurrences
             parts.append((terms.astype(np.int32), (docs + len(batch)).astype(np.int32)))
             batch.extend(pulled.popleft() for _ in range(chunk.rows))
@@ -462,6 +474,7 @@ class IndexManager:
                 batch = []
                 if progress:
                     progress(done)
+            waited_from = time.perf_counter()
         if batch:
             index = flush(index, batch, parts)
             if progress:

@@ -73,3 +73,22 @@ def test_ingest_on_the_cluster_equals_the_single_process_ingest(
         np.testing.assert_array_equal(t.doc_len, s.doc_len)
         for name, array in s.packed.arrays().items():
             np.testing.assert_array_equal(getattr(t.packed, name), array)
+
+
+def test_an_index_build_reports_its_phases_as_the_bulk_benchmark_reads_them(
+    store: Store, small_corpus_file: Path, tmp_path: Path
+) -> None:
+    """``python -m bench cluster --parts bulk`` splits a build's time from the index's debug record; the
+    record once lost two of its figures and the benchmark stopped with a ValueError."""
+    from bench.cluster import _BuildPhases, _in_process
+    from corpus import ingest_paths
+    from retrieval.index import IndexManager
+    from retrieval.tokenize import Tokenizer, default_userdict
+    from tests.conftest import NOW
+
+    ingest_paths(store, [small_corpus_file], now=NOW)
+    manager = IndexManager(tmp_path / "index", Tokenizer(default_userdict()), chunk_map=_in_process)
+    with _BuildPhases() as phases:
+        index = manager.open(store)
+    assert index.n_paragraphs > 0
+    assert phases.terms > 0 and phases.postings > 0 and 0 < phases.mapping <= phases.terms
