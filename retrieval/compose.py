@@ -46,7 +46,7 @@ import datetime as dt
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
@@ -422,12 +422,13 @@ class _Paragraph:
         self.elsewhere = tokenizer.normalize_cached(context).replace(self.body, "\n") if context else ""
         article = title + "\n" + self.body + "\n" + self.elsewhere
         # A unit inside a name the question says is found where the text says the name's other form.
-        self.forms = {u: (u, *alts) for u in units if (alts := question.alternatives(u))}
-        self.title_units = {u for u in units if says(title, u, self.forms)}
-        self.held = {u for u in units if u not in self.title_units and says(self.body, u, self.forms)}
-        self.context_units = {
-            u for u in units if u not in self.title_units and says(self.elsewhere, u, self.forms)
-        }
+        forms = (
+            {u: (u, *alts) for u in units if (alts := question.alternatives(u))} if question.widened else {}
+        )
+        self.forms = forms
+        self.title_units = _said(title, units, forms)
+        self.held = _said(self.body, units, forms) - self.title_units
+        self.context_units = _said(self.elsewhere, units, forms) - self.title_units
         # The times the question names count as one unit, found when the article's date fits them.
         self.time_unit = sum(units.values()) / len(units) if units else 0.0
         self._time = options.time_weight * self.time_unit if question.times else 0.0
@@ -658,6 +659,14 @@ def _stretch(para: _Paragraph, start: int, end: int, limit: int) -> tuple[int, i
     clause = max((m.end() for m in _CLAUSE.finditer(norm.text, max(lo, begin - 20), begin)), default=begin)
     first = norm.to_orig(clause)
     return first, min(end, first + limit)
+
+
+def _said(text: str, units: Iterable[str], forms: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """The ``units`` ``text`` says (``question.says``; for a question without other forms of its names,
+    which is most, a plain test: this runs for every unit of every candidate paragraph)."""
+    if not forms:
+        return {u for u in units if u in text}
+    return {u for u in units if says(text, u, forms)}
 
 
 def _positions(text: str, unit: str, lo: int, hi: int) -> Iterable[int]:
