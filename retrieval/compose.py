@@ -46,7 +46,7 @@ import datetime as dt
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
@@ -56,7 +56,7 @@ from corpus.text import CJK_WORD, CLAUSE_END, PAUSE
 
 from .hits import Hit, SearchResult
 from .lexicon import CLASSIFIERS, NUMBER, PERSON, PLACE, TIME
-from .question import CONTENT, Question, says
+from .question import CONTENT, Question, said
 from .sentences import split_sentences
 from .shortanswer import short_answer
 from .timeexpr import TimeSpan
@@ -426,9 +426,9 @@ class _Paragraph:
             {u: (u, *alts) for u in units if (alts := question.alternatives(u))} if question.widened else {}
         )
         self.forms = forms
-        self.title_units = _said(title, units, forms)
-        self.held = _said(self.body, units, forms) - self.title_units
-        self.context_units = _said(self.elsewhere, units, forms) - self.title_units
+        self.title_units = said(title, units, forms)
+        self.held = said(self.body, units, forms) - self.title_units
+        self.context_units = said(self.elsewhere, units, forms) - self.title_units
         # The times the question names count as one unit, found when the article's date fits them.
         self.time_unit = sum(units.values()) / len(units) if units else 0.0
         self._time = options.time_weight * self.time_unit if question.times else 0.0
@@ -659,14 +659,6 @@ def _stretch(para: _Paragraph, start: int, end: int, limit: int) -> tuple[int, i
     clause = max((m.end() for m in _CLAUSE.finditer(norm.text, max(lo, begin - 20), begin)), default=begin)
     first = norm.to_orig(clause)
     return first, min(end, first + limit)
-
-
-def _said(text: str, units: Iterable[str], forms: Mapping[str, tuple[str, ...]]) -> set[str]:
-    """The ``units`` ``text`` says (``question.says``; for a question without other forms of its names,
-    which is most, a plain test: this runs for every unit of every candidate paragraph)."""
-    if not forms:
-        return {u for u in units if u in text}
-    return {u for u in units if says(text, u, forms)}
 
 
 def _positions(text: str, unit: str, lo: int, hi: int) -> Iterable[int]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from corpus.text import CJK_WORD
@@ -159,6 +159,14 @@ def says(text: str, unit: str, forms: Mapping[str, tuple[str, ...]]) -> bool:
         return True
     other = forms.get(unit)
     return other is not None and any(f in text for f in other)
+
+
+def said(text: str, units: Iterable[str], forms: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """Which of ``units`` ``text`` says (``says`` each; for a question without other forms of its names,
+    which is most, a plain test: this runs for every unit of every candidate paragraph and sentence)."""
+    if not forms:
+        return {u for u in units if u in text}
+    return {u for u in units if says(text, u, forms)}
 
 
 def parse_question(
