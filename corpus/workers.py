@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 A = TypeVar("A")
 R = TypeVar("R")
 _FAILURES = (BrokenProcessPool, CancelledError, OSError, RuntimeError)
+_PARENT_CHECK_S = 1.0  # how often a worker looks whether its parent is still there
 
 
 def in_order(
@@ -44,7 +47,10 @@ def in_order(
     pool: ProcessPoolExecutor | None = None
     if workers >= 2:
         pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=initializer, initargs=initargs
+            workers,
+            mp_context=get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(os.getpid(), initializer, initargs),
         )
     pending: deque[tuple[A, Future[R] | None]] = deque()
 
@@ -80,3 +86,18 @@ def in_order(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _start_worker(parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """A worker's set-up: it ends when its parent does. A parent killed outright (SIGKILL, the OOM killer)
+    cannot shut its pool down, and its workers, holding both ends of their work queue's pipe, would wait
+    for work forever."""
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_S)
+    os._exit(1)

@@ -178,6 +178,34 @@ def test_kill_9_during_ingestion_leaves_a_consistent_database(tmp_path: Path) ->
         assert result.status in ("added", "unchanged") and store.stats()["articles"] == 30_000
 
 
+def test_kill_9_during_ingestion_leaves_no_worker_processes_behind(tmp_path: Path) -> None:
+    """An ingestion killed outright cannot stop its worker processes; they notice and end within seconds
+    (before, they waited for work forever, 40 MB each)."""
+    import psutil
+
+    feed = _big_feed(tmp_path / "big.jsonl", 30_000)
+    proc = _newsbot("--db", str(tmp_path / "w.db"), "ingest", str(feed))
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    workers: list[psutil.Process] = []
+
+    def spawned() -> list[psutil.Process]:
+        return [p for p in parent.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+
+    while time.monotonic() < deadline and not workers and proc.poll() is None:
+        workers = spawned()
+        time.sleep(0.05)
+    assert workers, "the ingestion started no worker processes"
+    time.sleep(0.5)  # all of them set up and at work
+    workers = spawned()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    for p in alive:
+        p.kill()
+    assert not alive
+
+
 def test_queries_keep_working_while_another_process_ingests(tmp_path: Path) -> None:
     db = tmp_path / "w.db"
     service = NewsService.open(load_settings(env={}, db=str(db)))
