@@ -46,7 +46,7 @@ import datetime as dt
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
@@ -228,6 +228,7 @@ def compose_answer(
     units = question_units(question, stats)
     if not units:
         return answer(EMPTY)
+    forms = unit_forms(question, units)
     # A period the archive's dated articles do not reach is said to be so, with the nearest reports as
     # suggestions, unless an undated article (or one that spells the period out) answers after all.
     beyond = bool(archive and question.dated and all(_outside(t, archive) for t in question.dated))
@@ -241,7 +242,7 @@ def compose_answer(
         if i not in read:
             hit = result.hits[i]
             context = result.contexts.get(hit.article.id)
-            read[i] = _Paragraph(hit, question, units, tokenizer, options, context)
+            read[i] = _Paragraph(hit, question, units, forms, tokenizer, options, context)
         return read[i]
 
     decide = range(min(_DECIDE_DEPTH, len(result.hits)))
@@ -294,12 +295,13 @@ def relevant_hits(
     units = question_units(question, stats)
     if not units:
         return []
+    forms = unit_forms(question, units)
     return [
         h
         for h in result.hits
-        if _Paragraph(h, question, units, tokenizer, options, result.contexts.get(h.article.id)).answers(
-            options.min_coverage
-        )
+        if _Paragraph(
+            h, question, units, forms, tokenizer, options, result.contexts.get(h.article.id)
+        ).answers(options.min_coverage)
     ]
 
 
@@ -340,6 +342,12 @@ def key_sentence(text: str, weights: dict[str, float], tokenizer: Tokenizer, lim
 _PAIR_WEIGHT = 0.5  # character pairs: evidence of word order and of names jieba splits, not words
 _CHAR_WEIGHT = 0.1  # single characters of the question's words: they only decide between windows
 _ASKED_KIND_WEIGHT = 0.5  # the noun naming the kind of answer (什么职务): the answer seldom repeats it
+
+
+def unit_forms(question: Question, units: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each unit inside a name the question says, with the forms a text may say it in (itself and the
+    name's other forms): read once a question, for all its candidate paragraphs."""
+    return {u: (u, *alts) for u in units if (alts := question.alternatives(u))}
 
 
 def question_units(question: Question, stats: CorpusStats) -> dict[str, float]:
@@ -402,6 +410,7 @@ class _Paragraph:
         hit: Hit,
         question: Question,
         units: dict[str, float],
+        forms: Mapping[str, tuple[str, ...]],
         tokenizer: Tokenizer,
         options: ComposeOptions,
         context: str | None = None,
@@ -422,9 +431,6 @@ class _Paragraph:
         self.elsewhere = tokenizer.normalize_cached(context).replace(self.body, "\n") if context else ""
         article = title + "\n" + self.body + "\n" + self.elsewhere
         # A unit inside a name the question says is found where the text says the name's other form.
-        forms = (
-            {u: (u, *alts) for u in units if (alts := question.alternatives(u))} if question.widened else {}
-        )
         self.forms = forms
         self.title_units = said(title, units, forms)
         self.held = said(self.body, units, forms) - self.title_units
