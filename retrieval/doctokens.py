@@ -61,15 +61,16 @@ class Terms:
 
     @classmethod
     def of(cls, batch: Batch) -> Terms:
-        distinct = dict.fromkeys(batch.strings)
-        number = {w: i for i, w in enumerate(distinct)}
-        word_of = np.fromiter(
-            map(number.__getitem__, batch.strings), dtype=np.int32, count=len(batch.strings)
-        )
+        # The batch's distinct words in order of first occurrence (the order the vocabulary numbers new
+        # words in, whichever worker analysed the chunk), and each occurrence's place among them.
+        distinct, first, inverse = np.unique(batch.string_ids, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        place = np.empty(order.shape[0], dtype=np.int32)
+        place[order] = np.arange(order.shape[0], dtype=np.int32)
         pairs, pair_of = np.unique(batch.pairs, return_inverse=True)
         return cls(
-            list(distinct),
-            word_of,
+            list(map(batch.vocabulary.__getitem__, distinct[order].tolist())),
+            place[inverse.reshape(-1)],
             batch.string_docs.astype(np.int32),
             pairs,
             pair_of.astype(np.int32).reshape(-1),

@@ -23,7 +23,6 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -93,8 +92,7 @@ class Tokenizer:
         self.bigrams = bigrams
         self._t2s = opencc.OpenCC("t2s")
         self._jieba = rjieba.Jieba()
-        # Caches per distinct word: its kind and what it adds to a bigram run.
-        self._kinds: dict[str, int] = {}
+        self._words = _Words()  # every distinct word cut so far, numbered, with its kind and length
         self._normalized: dict[str, str] = {}
         self._normalized_chars = 0
         self.user_words = list(read_userdict(userdict)) if userdict else []
@@ -159,19 +157,13 @@ class Tokenizer:
         words = self.cut(normalized)
         if "." in normalized:
             words = _merge_decimals(words)
-        kinds = self._kinds
-        marks = list(map(kinds.get, words))
-        if None in marks:
-            for w in words:
-                if w not in kinds:
-                    kinds[w] = _SEPARATOR if w == "\n" else _kind(w)
-            marks = list(map(kinds.get, words))
-        kind_of = np.array(marks, dtype=np.int8)
+        table = self._words
+        ids = np.fromiter(map(table.__getitem__, words), dtype=np.int64, count=len(words))
+        kind_of = table.kinds[ids]
         doc_of = np.cumsum(kind_of == _SEPARATOR, dtype=np.int64)
-        strings = list(compress(words, map(_IS_STRING.__getitem__, marks)))  # type: ignore[arg-type]
-        string_docs = doc_of[(kind_of == _WORD) | (kind_of == _WORD_RUN)]
+        is_string = (kind_of == _WORD) | (kind_of == _WORD_RUN)
         # The words laid end to end are the normalised text: work on its characters.
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        lengths = table.lengths[ids]
         starts = np.cumsum(lengths) - lengths
         chars = _code_points(normalized)
         is_pair = (kind_of == _PAIR) | (kind_of == _PAIR_RUN)
@@ -185,7 +177,7 @@ class Tokenizer:
             keep = (left != 0) & (right != 0)
             pairs = np.concatenate([pairs, ((left << _SHIFT) | right)[keep]])
             pair_docs = np.concatenate([pair_docs, np.repeat(doc_of, lengths)[:-1][keep]])
-        return Batch(len(texts), strings, string_docs, pairs, pair_docs)
+        return Batch(len(texts), ids[is_string], doc_of[is_string], pairs, pair_docs, table.text)
 
     def tokens(self, text: str) -> list[str]:
         """Index tokens of a text as strings: content words plus CJK bigrams over runs of non-stop words."""
@@ -204,9 +196,7 @@ class Tokenizer:
         bigrams: list[str] = []
         run = ""
         for word, kept in zip(words, keep, strict=True):
-            kind = self._kinds.get(word)
-            if kind is None:
-                kind = self._kinds[word] = _kind(word)
+            kind = int(self._words.kinds[self._words[word]])
             if not kept:
                 kind = _SKIP
             if kind in (_WORD, _WORD_RUN):
@@ -314,18 +304,57 @@ def _code_points(text: str) -> npt.NDArray[np.int64]:
 
 @dataclass(frozen=True)
 class Batch:
-    """Index terms of several texts: word terms and pair codes, each with the number of its text."""
+    """Index terms of several texts: word terms (as numbers of the tokenizer's words) and pair codes, each
+    with the number of its text."""
 
     texts: int
-    strings: list[str]
+    string_ids: npt.NDArray[np.int64]  # into ``vocabulary``
     string_docs: npt.NDArray[np.int64]
     pairs: npt.NDArray[np.int64]
     pair_docs: npt.NDArray[np.int64]
+    vocabulary: Sequence[str]  # the tokenizer's words by number (it grows; numbers stay)
+
+    @property
+    def strings(self) -> list[str]:
+        """The word terms, in order."""
+        return list(map(self.vocabulary.__getitem__, self.string_ids.tolist()))
 
     @property
     def words(self) -> list[str]:
         """The word terms (meaningful when the batch holds one text)."""
         return self.strings
+
+
+class _Words(dict[str, int]):
+    """The distinct words a tokenizer has cut, numbered as first seen, with each number's word, kind and
+    length. A batch looks every word up once, in C (``__missing__`` runs for new words only), and reads
+    kinds and lengths from arrays: a Python call per word for its kind, its length and its place among
+    the batch's distinct words was twice the time jieba takes to cut the text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self._kinds = np.zeros(1024, dtype=np.int8)
+        self._lengths = np.zeros(1024, dtype=np.int64)
+
+    def __missing__(self, word: str) -> int:
+        n = len(self.text)
+        if n == self._kinds.shape[0]:
+            self._kinds = np.concatenate([self._kinds, np.zeros(n, dtype=np.int8)])
+            self._lengths = np.concatenate([self._lengths, np.zeros(n, dtype=np.int64)])
+        self._kinds[n] = _SEPARATOR if word == "\n" else _kind(word)
+        self._lengths[n] = len(word)
+        self.text.append(word)
+        self[word] = n
+        return n
+
+    @property
+    def kinds(self) -> npt.NDArray[np.int8]:
+        return self._kinds
+
+    @property
+    def lengths(self) -> npt.NDArray[np.int64]:
+        return self._lengths
 
 
 _SHIFT = 21  # Unicode code points fit in 21 bits
