@@ -172,12 +172,18 @@ def analyse_in_worker(setup: WorkerSetup, rows: Sequence[Row]) -> ChunkTerms:
 def _pieces(rows: Iterable[IndexRow]) -> Iterator[list[Row]]:
     """``rows`` as what a chunk is analysed from, ``CHUNK`` at a time, read as they are asked for."""
     it = iter(rows)
-    while piece := [(r.article_id, r.text, _titles(r)) for r in itertools.islice(it, CHUNK)]:
+    while rows_read := list(itertools.islice(it, CHUNK)):
+        piece = []
+        article, titles = -1, ""
+        for r in rows_read:
+            if r.article_id != article:  # an article's paragraphs come together: its titles joined once
+                article, titles = r.article_id, _titles(r)
+            piece.append((article, r.text, titles))
         yield piece
 
 
 def _titles(row: IndexRow) -> str:
-    return " ".join(x for x in (row.kicker, row.headline, row.subtitle) if x)
+    return " ".join(filter(None, (row.kicker, row.headline, row.subtitle)))
 
 
 def _init(userdict: Path | None, bigrams: bool, title_copies: int, signature: str) -> None:

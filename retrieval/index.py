@@ -417,13 +417,17 @@ class IndexManager:
                 yield row
 
         def flush(
-            index: SearchIndex, batch: list[IndexRow], parts: list[tuple[IntArray32, IntArray32]]
+            index: SearchIndex,
+            batch: list[IndexRow],
+            parts: list[tuple[IntArray32, IntArray32]],
+            lengths: list[npt.NDArray[np.int64]],
         ) -> SearchIndex:
             started = time.perf_counter()
             terms = np.concatenate([t for t, _ in parts]) if parts else np.zeros(0, np.int32)
             docs = np.concatenate([d for _, d in parts]) if parts else np.zeros(0, np.int32)
             parts.clear()
-            doc_len = np.bincount(docs, minlength=len(batch)).astype(np.int64)
+            doc_len = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+            lengths.clear()
             segment = segment_from_pairs(index.bm25.n_docs, terms, docs, doc_len)
             del terms, docs
             # The batch's phases (``python -m bench cluster --parts bulk`` reads this record's arguments).
@@ -456,6 +460,7 @@ class IndexManager:
 
         batch: list[IndexRow] = []
         parts: list[tuple[IntArray32, IntArray32]] = []
+        lengths: list[npt.NDArray[np.int64]] = []  # each chunk's rows' lengths
         done = 0
         # One stream of chunks for the whole build: the workers go on with the next batch's chunks while
         # this process builds a batch's segment.
@@ -467,16 +472,17 @@ class IndexManager:
             spent["terms"] += time.perf_counter() - waited_from
             # 32 bits: half the memory of a batch's occurrences
             parts.append((terms.astype(np.int32), (docs + len(batch)).astype(np.int32)))
+            lengths.append(np.bincount(docs, minlength=chunk.rows))  # here, where a chunk's rows are few
             batch.extend(pulled.popleft() for _ in range(chunk.rows))
             if len(batch) >= _BATCH_DOCS:
-                index = flush(index, batch, parts)
+                index = flush(index, batch, parts, lengths)
                 done += len(batch)
                 batch = []
                 if progress:
                     progress(done)
             waited_from = time.perf_counter()
         if batch:
-            index = flush(index, batch, parts)
+            index = flush(index, batch, parts, lengths)
             if progress:
                 progress(done + len(batch))
         return _replace(_merge_new(index, before), generation=state.generation, store_id=state.store_id)
