@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -196,7 +197,8 @@ class Tokenizer:
         bigrams: list[str] = []
         run = ""
         for word, kept in zip(words, keep, strict=True):
-            kind = int(self._words.kinds[self._words[word]])
+            number = self._words[word]  # first: a new word may grow the kinds array
+            kind = int(self._words.kinds[number])
             if not kept:
                 kind = _SKIP
             if kind in (_WORD, _WORD_RUN):
@@ -336,17 +338,22 @@ class _Words(dict[str, int]):
         self.text: list[str] = []
         self._kinds = np.zeros(1024, dtype=np.int8)
         self._lengths = np.zeros(1024, dtype=np.int64)
+        self._lock = threading.Lock()  # the bot asks in threads: two new words never get one number
 
     def __missing__(self, word: str) -> int:
-        n = len(self.text)
-        if n == self._kinds.shape[0]:
-            self._kinds = np.concatenate([self._kinds, np.zeros(n, dtype=np.int8)])
-            self._lengths = np.concatenate([self._lengths, np.zeros(n, dtype=np.int64)])
-        self._kinds[n] = _SEPARATOR if word == "\n" else _kind(word)
-        self._lengths[n] = len(word)
-        self.text.append(word)
-        self[word] = n
-        return n
+        with self._lock:
+            known = dict.get(self, word)
+            if known is not None:
+                return known
+            n = len(self.text)
+            if n == self._kinds.shape[0]:
+                self._kinds = np.concatenate([self._kinds, np.zeros(n, dtype=np.int8)])
+                self._lengths = np.concatenate([self._lengths, np.zeros(n, dtype=np.int64)])
+            self._kinds[n] = _SEPARATOR if word == "\n" else _kind(word)
+            self._lengths[n] = len(word)
+            self.text.append(word)
+            self[word] = n  # last: a word other threads can find has its kind and length in place
+            return n
 
     @property
     def kinds(self) -> npt.NDArray[np.int8]:

@@ -123,3 +123,42 @@ def test_a_batch_normalised_line_by_line_is_the_whole_text_normalised(tok: Token
     whole = str(tok.simplified(unicodedata.normalize("NFKC", text).lower()))
     assert tok.normalize(text) == whole
     assert "㎡" not in whole and "ⅱ" not in whole and "\u0301" in whole  # the lines did need it
+
+
+def test_a_tokenizer_that_has_seen_many_words_cuts_new_ones_as_a_fresh_one_does() -> None:
+    """A tokenizer numbers every word it has cut and keeps their kinds in arrays that grow: a question of
+    new words asked of a long-running bot, and a batch of them in an index build, come out as they would
+    from a tokenizer that has seen nothing (a new word at an array's growth once raised IndexError)."""
+    seasoned = Tokenizer(None)
+    for n in range(0, 5000, 250):  # 5,000 distinct numbers: past several growths of the word table
+        seasoned.analyze_batch([" ".join(f"{i}号" for i in range(n, n + 250))])
+    fresh = Tokenizer(None)
+    for words in (["新词", "第7001号", "北京"], [f"{i}号线" for i in range(7000, 9000)]):
+        text = "，".join(words)
+        cut = seasoned.words(text)
+        assert seasoned.search_terms(cut, [True] * len(cut)) == fresh.search_terms(
+            fresh.words(text), [True] * len(cut)
+        )
+        assert seasoned.query_terms(text + "。") == fresh.query_terms(text + "。")
+        assert seasoned.tokens(text + "！") == fresh.tokens(text + "！")
+
+
+def test_words_new_to_the_tokenizer_cut_in_several_threads_at_once_keep_their_own_kinds() -> None:
+    """The bot answers in threads that share one tokenizer: words first seen in two threads at once must
+    not be given one number (one would take the other's kind and length, and its tokens)."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared, alone = Tokenizer(None), Tokenizer(None)
+    texts = [
+        " ".join(f"{kind}{i}{'号' * (t % 3)}" for i in range(400))
+        for t, kind in enumerate("甲乙丙丁戊己庚辛")
+    ]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often, as under load
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(shared.tokens, texts * 3))
+    finally:
+        sys.setswitchinterval(interval)
+    assert got == [alone.tokens(t) for t in texts * 3]
