@@ -40,7 +40,7 @@ __all__ = [
 
 PARALLEL_MIN_ROWS = 20_000
 CHUNK = 2_000
-_AHEAD_PER_WORKER = 6  # chunks in flight per worker (~0.15 s of work each)
+_AHEAD_PER_WORKER = 12  # chunks in flight per worker (~0.1 s of work each)
 Row = tuple[int, str, str]  # article id, paragraph text, titles
 
 _worker: DocumentTokenizer | None = None
