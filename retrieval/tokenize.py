@@ -297,7 +297,6 @@ def _find(words: list[str], item: str, start: int) -> int:
 # Word kinds: punctuation is skipped; a content word is a string term or (two CJK characters) a pair
 # term; CJK non-stop words also extend the run that bigrams are taken over; the separator ends a text.
 _SKIP, _WORD, _WORD_RUN, _PAIR, _PAIR_RUN, _SEPARATOR = range(6)
-_IS_STRING = (False, True, True, False, False, False)
 
 
 def _code_points(text: str) -> npt.NDArray[np.int64]:
