@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from .hits import Hit
 from .lexicon import NUMBER
-from .question import Question, says
+from .question import Question, said, says
 from .timeexpr import HALF, QUARTER, YEAR
 from .tokenize import Tokenizer
 
@@ -124,8 +124,8 @@ def _best_sentence_share(
     if not total:
         return 0.0
 
-    in_title = {w for w in weights if says(title, w, forms)}
-    present = {w for w in weights if says(text, w, forms)} | in_title
+    in_title = said(title, weights, forms)
+    present = said(text, weights, forms) | in_title
     if not present:
         return 0.0
     best = sum(weights[w] for w in in_title)

@@ -335,8 +335,8 @@ class _Words(dict[str, int]):
     def __init__(self) -> None:
         super().__init__()
         self.text: list[str] = []
-        self._kinds = np.zeros(1024, dtype=np.int8)
-        self._lengths = np.zeros(1024, dtype=np.int64)
+        self.kinds = np.zeros(1024, dtype=np.int8)
+        self.lengths = np.zeros(1024, dtype=np.int64)
         self._lock = threading.Lock()  # the bot asks in threads: two new words never get one number
 
     def __missing__(self, word: str) -> int:
@@ -345,22 +345,14 @@ class _Words(dict[str, int]):
             if known is not None:
                 return known
             n = len(self.text)
-            if n == self._kinds.shape[0]:
-                self._kinds = np.concatenate([self._kinds, np.zeros(n, dtype=np.int8)])
-                self._lengths = np.concatenate([self._lengths, np.zeros(n, dtype=np.int64)])
-            self._kinds[n] = _SEPARATOR if word == "\n" else _kind(word)
-            self._lengths[n] = len(word)
+            if n == self.kinds.shape[0]:
+                self.kinds = np.concatenate([self.kinds, np.zeros(n, dtype=np.int8)])
+                self.lengths = np.concatenate([self.lengths, np.zeros(n, dtype=np.int64)])
+            self.kinds[n] = _SEPARATOR if word == "\n" else _kind(word)
+            self.lengths[n] = len(word)
             self.text.append(word)
             self[word] = n  # last: a word other threads can find has its kind and length in place
             return n
-
-    @property
-    def kinds(self) -> npt.NDArray[np.int8]:
-        return self._kinds
-
-    @property
-    def lengths(self) -> npt.NDArray[np.int64]:
-        return self._lengths
 
 
 _SHIFT = 21  # Unicode code points fit in 21 bits
