@@ -178,6 +178,21 @@ def _decode_block(
         tbit += tw
 
 
+@_compiled
+def _decode_inside(
+    words: Any, at: Any, width: Any, first: Any, last: Any, b: int, n: int, dbuf: Any, tbuf: Any,
+    first_doc: int, n_docs: int,
+) -> None:  # fmt: skip
+    """``_decode_block`` with the documents as positions in the segment (``first_doc`` on): a block reaching
+    outside the segment raises IndexError (its documents ascend from ``first`` to ``last``, which decoding
+    checks, so the block's ends are all there is to check)."""
+    if first[b] < first_doc or last[b] >= first_doc + n_docs:
+        raise IndexError("posting outside the segment's documents")
+    _decode_block(words, at, width, first, last, b, n, dbuf, tbuf)
+    for i in range(n):
+        dbuf[i] -= first_doc
+
+
 # A cursor in a term's blocks (``_seek``): an int64 array of these fields.
 _B, _DECODED, _N, _I, _DOC, _BIT, _DW, _TBIT, _TW = range(9)
 
@@ -527,6 +542,24 @@ def top_in_segment(
                         raise IndexError("a block of postings starts after it ends")
                     break  # the next stretch may begin in this block
                 n = _block_len(indptr, bptr, t, b)
+                if first[b] >= start and last[b] < stop:  # the whole block: decoded at once, then added
+                    _decode_inside(words, at, width, first, last, b, n, dbuf, tbuf, first_doc, n_docs)
+                    if nc + n > cand.shape[0]:
+                        grown = np.empty(2 * cand.shape[0] + n, np.int64)
+                        grown[:nc] = cand[:nc]
+                        cand = grown
+                    for j in range(n):  # no branch on a new candidate: written always, counted when new
+                        d = dbuf[j]
+                        f = tbuf[j]
+                        score = acc[d] + w * (f * (k1 + 1.0) / (f + norm[d]))
+                        acc[d] = score
+                        if score > best:
+                            best = score
+                        cand[nc] = d
+                        nc += 1 - np.int64(seen[d])
+                        seen[d] = True
+                    b += 1
+                    continue
                 bit, dw, tbit, tw = _enter(words, at, width, b, n)
                 doc = np.int64(first[b])
                 ended = True
@@ -602,18 +635,12 @@ def top_in_segment(
             if indptr[t + 1] - indptr[t] <= 8 * nk:  # a short list: read it, look its documents up
                 for b in range(b0, b1):
                     n = _block_len(indptr, bptr, t, b)
-                    bit, dw, tbit, tw = _enter(words, at, width, b, n)
-                    doc = np.int64(first[b])
+                    _decode_inside(words, at, width, first, last, b, n, dbuf, tbuf, first_doc, n_docs)
                     for j in range(n):
-                        if j:
-                            doc += _read(words, bit, dw)
-                            bit += dw
-                        d = _doc(doc, first_doc, n_docs)
+                        d = dbuf[j]
                         if seen[d]:
-                            f = 1.0 + _read(words, tbit + j * tw, tw)
+                            f = tbuf[j]
                             acc[d] += w * (f * (k1 + 1.0) / (f + norm[d]))
-                    if doc != last[b]:
-                        raise IndexError("a block of postings does not end at its last document")
             else:  # a long list: find each candidate in it, galloping over blocks, then reading in one
                 if not ordered:
                     keep[:nk] = np.sort(keep[:nk])
