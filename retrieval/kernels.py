@@ -556,7 +556,7 @@ def top_in_segment(
                         if score > best:
                             best = score
                         cand[nc] = d
-                        nc += 1 - np.int64(seen[d])
+                        nc += 1 - int(seen[d])
                         seen[d] = True
                     b += 1
                     continue
