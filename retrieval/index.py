@@ -150,12 +150,12 @@ class SearchIndex:
         mask, ranges = self._selection(filters)
         top = self.bm25.top(ids, k, mask, weights, ranges)
         docs = top.docs
-        held = self.bm25.holding(ids, docs)
+        held = self.bm25.holding(ids, docs).T.tolist()  # per hit, whether it holds each query token
         paragraph_ids = self.paragraph_id[docs].tolist()
         article_ids = self.article_id[docs].tolist()
         out = []
         for col, score in enumerate(top.scores.tolist()):
-            matched = tuple(dict.fromkeys(query[row] for row in np.flatnonzero(held[:, col]).tolist()))
+            matched = tuple(dict.fromkeys(t for t, h in zip(query, held[col], strict=True) if h))
             out.append(
                 Ranked(
                     paragraph_id=paragraph_ids[col], article_id=article_ids[col], score=score, matched=matched
