@@ -316,14 +316,9 @@ class Batch:
     vocabulary: Sequence[str]  # the tokenizer's words by number (it grows; numbers stay)
 
     @property
-    def strings(self) -> list[str]:
-        """The word terms, in order."""
-        return list(map(self.vocabulary.__getitem__, self.string_ids.tolist()))
-
-    @property
     def words(self) -> list[str]:
-        """The word terms (meaningful when the batch holds one text)."""
-        return self.strings
+        """The word terms, in order (of one text when the batch holds one)."""
+        return list(map(self.vocabulary.__getitem__, self.string_ids.tolist()))
 
 
 class _Words(dict[str, int]):
