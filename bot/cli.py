@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus import Article, CorpusError, FileResult, Store, ingest_paths, printable
+from corpus import Article, CorpusError, FileResult, IngestReport, Store, ingest_paths, printable
 from retrieval.aliases import USED, AliasMap
 from retrieval.errors import RetrievalError
 from retrieval.search import Filters
@@ -320,12 +320,21 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(f"no such file or folder: {printable(missing[0])}")
     with open_store(settings, seed=False) as store:
         progress = _Progress(enabled=sys.stderr.isatty() and not args.json)
-        report = ingest_paths(store, args.paths, now=iso(system_clock()), on_file=progress.update)
+        reports: list[IngestReport] = []
+
+        def write(committed: Callable[[], None]) -> None:
+            def on_file(result: FileResult) -> None:
+                progress.update(result)
+                committed()
+
+            reports.append(ingest_paths(store, args.paths, now=iso(system_clock()), on_file=on_file))
+
+        # The files are indexed as they go in (segmenting in worker processes or Ray tasks while the next
+        # file is parsed), and the saved index ends up to date: this also finishes the index phase of a run
+        # that was killed after its files went in (the next run finds them unchanged).
+        NewsService.open(settings, store=store, while_writing=write)
         progress.close()
-        # Always: it brings the saved index up to date with what went in, and finishes the index phase of
-        # a run that was killed after its files went in (the next run finds them unchanged).
-        if not store.is_empty():
-            NewsService.open(settings, store=store)
+        report = reports[0]
     if args.json:
         print_json(
             {

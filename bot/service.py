@@ -134,9 +134,10 @@ class NewsService:
         store: Store | None = None,
         clock: Clock = system_clock,
         tokenizer: Tokenizer | None = None,
+        while_writing: Callable[[Callable[[], None]], object] | None = None,
     ) -> NewsService:
         """Open the database (seeding an empty one with the bundled sample page) and its index (loaded,
-        updated or built)."""
+        updated or built); ``while_writing`` (an ingest) runs while what it commits is indexed."""
         store = store or open_store(settings, seed=seed, clock=clock)
         tokenizer = tokenizer or Tokenizer(settings.userdict or default_userdict())
         params = BM25Params(settings.bm25_variant, settings.bm25_k1, settings.bm25_b)
@@ -156,6 +157,7 @@ class NewsService:
             title_copies=settings.title_copies,
             alias_dictionary=read_alias_dictionary(settings),
             cluster=cluster,
+            while_writing=while_writing,
         )
         return cls(settings, store, searcher, clock=clock)
 

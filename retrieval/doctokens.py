@@ -116,16 +116,25 @@ class DocumentTokenizer:
         )
         return ChunkTerms(len(rows), text, title_batch, title_of_row, self.title_copies)
 
-    def chunks(self, rows: Iterable[IndexRow], expected: int) -> Iterator[ChunkTerms]:
+    def chunks(self, rows: Iterable[IndexRow], expected: int | None) -> Iterator[ChunkTerms]:
         """Terms of ``rows`` (about ``expected`` of them) chunk by chunk, in order; in worker processes when
         there are many. The rows are read as the chunks are cut, and one pool serves the whole stream: a
         build of many batches keeps its workers (and their loaded dictionaries) busy from first row to last.
+        ``expected`` None is a stream of unknown length (rows indexed as an ingest writes them): its first
+        ``PARALLEL_MIN_ROWS`` rows are analysed here, the pool starts when there are more.
         """
-        pieces = _pieces(rows)
+        pieces: Iterator[list[Row]] = _pieces(rows)
         if self.chunk_map is not None:
             yield from self.chunk_map(self, pieces)
             return
-        if expected < PARALLEL_MIN_ROWS:
+        if expected is None:
+            for piece in itertools.islice(pieces, PARALLEL_MIN_ROWS // CHUNK):
+                yield self.chunk(piece)
+            more = next(pieces, None)
+            if more is None:
+                return
+            pieces = itertools.chain([more], pieces)
+        elif expected < PARALLEL_MIN_ROWS:
             for piece in pieces:
                 yield self.chunk(piece)
             return

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 NO_DAY = int(np.iinfo(np.int32).min)
 IntArray32 = npt.NDArray[np.int32]
+R = TypeVar("R")
 _BATCH_DOCS = 100_000  # paragraphs a segment is built from at a time (then merged): bounds its memory
 _MAX_SEGMENTS = 8  # beyond this, small segments are merged into one
 _COMPACT_DELETED_SHARE = 0.2
@@ -344,6 +345,58 @@ class IndexManager:
             self._current = self._save(index)
             return self._current
 
+    def follow(self, store: Store, write: Callable[[Callable[[], None]], R]) -> R:
+        """Run ``write``, which writes to ``store`` and calls the function it is given after each commit,
+        while the paragraphs it commits are indexed; then bring the index up to date and persist it.
+
+        The index ends as ``open`` after ``write`` would leave it (the same chunks, vocabulary ids, batches
+        and postings), but segmenting runs beside the writing instead of after it: a bulk ingest of many
+        files keeps the workers (pool or Ray) busy while this process parses and stores the next file. The
+        rows are read through a connection of their own, so only committed ones are indexed; what ``write``
+        deleted is applied at the end, as ``refresh`` does. Indexing that fails is done again afterwards.
+        """
+        with self._lock:
+            state = store.state()
+            current = self._current
+            if current is None or current.store_id != state.store_id or not current.intact():
+                current = self._load(state)
+            if current is None:
+                index = self._build(store, state, None)
+            elif current.generation != state.generation:
+                index = self._update(current, store, state, None)
+            else:
+                index = current
+            writing = _Writing()
+            built: list[SearchIndex] = []
+            failed: list[BaseException] = []
+            reader = Store(store.path, tz=store.tz)  # opened before the writer holds the write lock
+
+            def build() -> None:
+                try:
+                    rows = _committed_rows(reader, index.max_paragraph_id, writing)
+                    built.append(self._append(index, rows, state, None, None))
+                except Exception as exc:  # the index is built after the writing instead
+                    failed.append(exc)
+
+            builder = threading.Thread(target=build, name="index-while-writing", daemon=True)
+            builder.start()
+            try:
+                result = write(writing.committed.set)
+            except BaseException:
+                writing.abandoned = True  # the writer's error goes on at once; nothing is saved
+                raise
+            finally:
+                writing.finished.set()
+                writing.committed.set()
+                builder.join()
+                reader.close()
+            if failed:
+                log.warning("indexing while writing failed (%s): indexing after it", failed[0])
+            final = store.state()
+            self._current = self._save(self._update(built[0] if built else index, store, final, None))
+        kernels.warm_up()
+        return result
+
     def reload(self, store: Store) -> SearchIndex:
         """Drop the in-memory snapshot and open again from disk (after an external ``newsbot ingest``)."""
         with self._lock:
@@ -377,7 +430,7 @@ class IndexManager:
             generation=0,
             max_paragraph_id=0,
         )
-        return self._append(empty, store.iter_index_rows(0), state, progress)
+        return self._append(empty, store.iter_index_rows(0), state, progress, state.paragraphs)
 
     def _update(
         self, index: SearchIndex, store: Store, state: StoreState, progress: Callable[[int], None] | None
@@ -386,7 +439,8 @@ class IndexManager:
         if gone:
             docs = index.doc_numbers(gone)
             index = _replace(index, bm25=index.bm25.delete(docs.tolist()))
-        index = self._append(index, store.iter_index_rows(index.max_paragraph_id), state, progress)
+        rows = store.iter_index_rows(index.max_paragraph_id)
+        index = self._append(index, rows, state, progress, state.paragraphs - index.n_paragraphs)
         if index.n_paragraphs != state.paragraphs:
             log.warning(
                 "index holds %d paragraphs, database %d: rebuilding", index.n_paragraphs, state.paragraphs
@@ -400,12 +454,11 @@ class IndexManager:
         rows: Iterable[IndexRow],
         state: StoreState,
         progress: Callable[[int], None] | None,
+        expected: int | None,
     ) -> SearchIndex:
+        """``index`` with ``rows`` (about ``expected`` of them; None: unknown) added, at ``state``'s generation."""
         sources = list(index.sources)
         before = len(index.bm25.segments)
-        expected = state.paragraphs - index.n_paragraphs
-        # A build of several batches keeps each batch's postings on disk until they are merged.
-        spill = self.folder if expected > _BATCH_DOCS else None
         pulled: deque[IndexRow] = deque()  # rows read for chunks, not yet in a batch
         # Seconds of the current batch: getting its chunks' terms (reading rows, segmenting here or waiting
         # for the workers, mapping ids to the vocabulary) and, of that, mapping ids.
@@ -421,6 +474,7 @@ class IndexManager:
             batch: list[IndexRow],
             parts: list[tuple[IntArray32, IntArray32]],
             lengths: list[npt.NDArray[np.int64]],
+            spill: bool,
         ) -> SearchIndex:
             started = time.perf_counter()
             terms = np.concatenate([t for t, _ in parts]) if parts else np.zeros(0, np.int32)
@@ -442,8 +496,8 @@ class IndexManager:
                 if row.source and row.source not in sources:
                     sources.append(row.source)
                 codes.append(sources.index(row.source) if row.source else -1)
-            if spill is not None:
-                segment = _spilled(segment, spill)
+            if spill and self.folder is not None:
+                segment = _spilled(segment, self.folder)
             return _replace(
                 index,
                 bm25=index.bm25.add_segment(segment, n_terms),
@@ -475,14 +529,15 @@ class IndexManager:
             lengths.append(np.bincount(docs, minlength=chunk.rows))  # here, where a chunk's rows are few
             batch.extend(pulled.popleft() for _ in range(chunk.rows))
             if len(batch) >= _BATCH_DOCS:
-                index = flush(index, batch, parts, lengths)
+                # A build of several batches keeps each batch's postings on disk until they are merged.
+                index = flush(index, batch, parts, lengths, spill=True)
                 done += len(batch)
                 batch = []
                 if progress:
                     progress(done)
             waited_from = time.perf_counter()
         if batch:
-            index = flush(index, batch, parts, lengths)
+            index = flush(index, batch, parts, lengths, spill=done > 0)
             if progress:
                 progress(done + len(batch))
         return _replace(_merge_new(index, before), generation=state.generation, store_id=state.store_id)
@@ -679,6 +734,37 @@ class IndexManager:
             start = len(segs) - _MAX_SEGMENTS // 2
         merged = merge_segments(segs[start:])
         return _replace(index, bm25=bm25.with_segments((*segs[:start], merged)), saved=index.saved[:start])
+
+
+@dataclass
+class _Writing:
+    """What the writer of ``IndexManager.follow`` tells the thread indexing what it writes."""
+
+    committed: threading.Event = field(default_factory=threading.Event)  # set after each commit
+    finished: threading.Event = field(default_factory=threading.Event)  # set when the writer is done
+    abandoned: bool = False  # the writer failed: stop indexing
+
+
+class _Abandoned(Exception):
+    """The writer failed: the index being built beside it is dropped (no batch flushed, nothing merged)."""
+
+
+def _committed_rows(reader: Store, after: int, writing: _Writing) -> Iterator[IndexRow]:
+    """Rows with id above ``after`` as their writer commits them (ids only grow: AUTOINCREMENT), until the
+    writer has finished and everything it committed is read."""
+    while True:
+        last_round = writing.finished.is_set()
+        writing.committed.clear()
+        for row in reader.iter_index_rows(after):
+            if writing.abandoned:
+                raise _Abandoned
+            after = row.paragraph_id
+            yield row
+        if writing.abandoned:
+            raise _Abandoned
+        if last_round:
+            return
+        writing.committed.wait()
 
 
 def _spilled(segment: Segment, folder: Path) -> Segment:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from corpus import Store
@@ -52,10 +53,13 @@ class Searcher:
         title_copies: int = 2,
         alias_dictionary: AliasDictionary | None = None,
         cluster: Cluster | None = None,
+        while_writing: Callable[[Callable[[], None]], object] | None = None,
     ) -> Searcher:
         """Open the index beside the database (``index_dir=None`` keeps it in memory only);
         ``alias_dictionary`` adds and vetoes abbreviation pairs (``retrieval.aliases``); with a
-        ``cluster``, builds segment text in its tasks and queries are answered by its shards."""
+        ``cluster``, builds segment text in its tasks and queries are answered by its shards.
+        ``while_writing`` (an ingest, told of each commit) runs while what it writes is indexed
+        (``IndexManager.follow``)."""
         manager = IndexManager(
             index_dir,
             tokenizer or Tokenizer(default_userdict()),
@@ -63,7 +67,10 @@ class Searcher:
             title_copies,
             cluster.analyse_chunks if cluster else None,
         )
-        manager.open(store)
+        if while_writing is None:
+            manager.open(store)
+        else:
+            manager.follow(store, while_writing)
         return cls(store, manager, alias_dictionary, cluster)
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -275,3 +276,106 @@ def test_a_period_is_read_as_stretches_of_an_archive_in_date_order_with_the_same
     assert fresh.index._selection(Filters(periods=week))[1] is None
     for (q, i), found in by_ranges.items():
         assert results(fresh, q, 8, **cases[i]) == found
+
+
+def _arrays(index: Any) -> tuple[Any, ...]:
+    """Everything an index build decides: vocabulary (ids in order), rows, segments and their postings."""
+    vocab = [list(part) for part in index.vocab.owned(0, index.n_terms)]
+    segments = [
+        (s.doc_len.tolist(), {name: a.tolist() for name, a in s.packed.arrays().items()})
+        for s in index.bm25.segments
+    ]
+    return vocab, index.paragraph_id.tolist(), index.day.tolist(), segments
+
+
+@pytest.mark.parametrize("segmenting", ["in this process", "worker processes"])
+def test_files_indexed_as_they_are_written_give_the_index_a_build_after_writing_gives(
+    tmp_path: Path, tok: Tokenizer, small_corpus_file: Path, monkeypatch: pytest.MonkeyPatch, segmenting: str
+) -> None:
+    """``newsbot ingest`` segments each file's paragraphs while the next file is parsed: the chunks (cut
+    across files), batches, vocabulary ids and postings are those of indexing after the last file."""
+    from retrieval import doctokens
+    from retrieval import index as index_module
+    from tests.conftest import CMRC
+
+    monkeypatch.setattr(doctokens, "CHUNK", 37)  # chunks that straddle the files' commits
+    monkeypatch.setattr(index_module, "_BATCH_DOCS", 111)  # several batches, spilled, then merged
+    if segmenting == "worker processes":
+        monkeypatch.setattr(doctokens, "PARALLEL_MIN_ROWS", 74)  # two chunks here, then the pool
+    files = [SAMPLE_PAGE, CMRC / "corpus.jsonl", small_corpus_file]
+    with Store(tmp_path / "after.db") as store:
+        ingest_paths(store, files, now=NOW)
+        after = IndexManager(tmp_path / "after.index", tok).open(store)
+    read_while_writing = []
+    following = index_module._committed_rows
+
+    def watched(*args: Any) -> Any:
+        for row in following(*args):
+            read_while_writing.append(row.paragraph_id)
+            yield row
+
+    monkeypatch.setattr(index_module, "_committed_rows", watched)
+    with Store(tmp_path / "while.db") as store:
+        manager = IndexManager(tmp_path / "while.index", tok)
+
+        def write(committed: Any) -> int:
+            for n, path in enumerate(files):
+                ingest_file(store, path, now=NOW)
+                committed()
+                if n == 0:  # the first file's rows are read before the second is written
+                    for _ in range(500):
+                        if read_while_writing:
+                            break
+                        time.sleep(0.01)
+                    assert read_while_writing
+                    first = store.state().max_paragraph_id
+            return first
+
+        first_file = manager.follow(store, write)
+        assert min(read_while_writing) == 1 and first_file < max(read_while_writing)
+        assert manager.current.n_paragraphs == store.state().paragraphs > 300
+        assert _arrays(manager.current) == _arrays(after)
+        assert len(after.bm25.segments) == 1
+        reopened = IndexManager(tmp_path / "while.index", tok).open(store)  # what was saved
+        assert reopened.saved == manager.current.saved and _arrays(reopened) == _arrays(after)
+
+
+def test_an_article_replaced_while_indexing_leaves_the_index(tmp_path: Path, tok: Tokenizer) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in SMALL_CORPUS), encoding="utf-8")
+    with Store(tmp_path / "n.db") as store:
+        ingest_paths(store, [feed], now=NOW)
+        searcher = open_searcher(store, tok)
+
+        def write(committed: Any) -> None:
+            ingest_paths(store, [SAMPLE_PAGE], now=NOW, on_file=lambda _: committed())
+            feed.write_text(
+                "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in SMALL_CORPUS[1:]), encoding="utf-8"
+            )
+            ingest_paths(store, [feed], now=NOW, on_file=lambda _: committed())  # n1 goes
+
+        searcher.manager.follow(store, write)
+        assert all(h.article.external_id != "n1" for h in find(searcher, "上海地铁票价调整听证会", 10).hits)
+        fresh = Searcher.open(store, None, tokenizer=tok)
+        for q in QUESTIONS:
+            assert results(searcher, q) == results(fresh, q) == results(open_searcher(store, tok), q)
+
+
+def test_a_writer_that_fails_saves_nothing_and_the_next_run_indexes_what_it_committed(
+    tmp_path: Path, tok: Tokenizer, small_corpus_file: Path
+) -> None:
+    with Store(tmp_path / "n.db") as store:
+        manager = IndexManager(tmp_path / "n.index", tok)
+        manager.open(store)
+
+        def write(committed: Any) -> None:
+            ingest_file(store, small_corpus_file, now=NOW)
+            committed()
+            raise KeyboardInterrupt  # Ctrl-C between two files
+
+        with pytest.raises(KeyboardInterrupt):
+            manager.follow(store, write)
+        saved = json.loads((tmp_path / "n.index" / "manifest.json").read_text())
+        assert saved["paragraphs"] == 0
+        again = IndexManager(tmp_path / "n.index", tok).open(store)
+        assert again.n_paragraphs == store.state().paragraphs == 10
