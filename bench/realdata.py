@@ -114,11 +114,18 @@ def _ingest_probe(db: Path, source: Path) -> dict[str, Any]:
 
 
 def _ingest_main(db: Path, source: Path) -> None:
+    """What ``newsbot ingest`` does: the file stored and indexed (as it commits), then the index saved."""
     start = time.perf_counter()
+    ingested = start
     with Store(db) as store:
-        ingest_paths(store, [source], now=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-        ingested = time.perf_counter()
-        service = NewsService.open(load_settings(env={}, db=str(db)), store=store)
+
+        def write(committed: Callable[[], None]) -> None:
+            nonlocal ingested
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            ingest_paths(store, [source], now=now, on_file=lambda _: committed())
+            ingested = time.perf_counter()
+
+        service = NewsService.open(load_settings(env={}, db=str(db)), store=store, while_writing=write)
         built = time.perf_counter()
         stats = store.stats()
         segments = len(service.searcher.index.bm25.segments)
