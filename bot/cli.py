@@ -122,7 +122,10 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     p = command(
-        "ingest", cmd_ingest, "ingest files or folders (.txt page dumps, .md, .jsonl)", "newsbot ingest data/"
+        "ingest",
+        cmd_ingest,
+        "ingest files or folders (.txt page dumps, .md, .jsonl) and index them, each file as it goes in",
+        "newsbot ingest data/",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (searched recursively)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
