@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,29 @@ def test_stats(capsys: pytest.CaptureFixture[str], db_path: Path, small_corpus_f
     stats = json.loads(out)
     assert (code, stats["articles"], stats["paragraphs"]) == (0, 5, 10)
     assert (stats["first_day"], stats["last_day"]) == ("2023-08-20", "2023-08-21")
+
+
+def test_ingest_indexes_each_file_as_it_commits_and_the_saved_index_answers(
+    capsys: pytest.CaptureFixture[str],
+    db_path: Path,
+    small_corpus_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retrieval import index as index_module
+
+    seen: list[int] = []  # paragraph ids the indexing thread read, in order
+    following = index_module._committed_rows
+
+    def watched(*args: Any) -> Any:
+        for row in following(*args):
+            seen.append(row.paragraph_id)
+            yield row
+
+    monkeypatch.setattr(index_module, "_committed_rows", watched)
+    code, out, _ = run(capsys, "--db", str(db_path), "ingest", str(SAMPLE_PAGE), str(small_corpus_file))
+    assert code == 0 and "2 added" in out
+    assert seen == sorted(seen) and len(seen) == 67  # every paragraph of both files, once, in id order
+    manifest = json.loads(db_path.with_name(db_path.name + ".index").joinpath("manifest.json").read_text())
+    assert manifest["paragraphs"] == 67
+    code, out, _ = run(capsys, "--db", str(db_path), "search", "上海地铁票价调整听证会", "-k", "1")
+    assert code == 0 and "上海地铁票价调整听证会召开" in out
