@@ -1,8 +1,10 @@
 """The index on a Ray cluster: shards held by actors answer queries, tasks segment text for bulk builds.
 
 - **Sharded serving.** ``Cluster.serve(index)`` splits a snapshot's documents into ``shards`` contiguous
-  ranges, each an actor holding ``BM25Index.shard`` of its range: its postings, scored with the *whole*
-  collection's statistics (N, average length, document frequencies), so each score is the one
+  ranges, each a ``BM25Index.shard`` of its range held by an actor (one actor per shard, but no more
+  actors than the cluster has CPUs: an actor then holds consecutive shards and answers for them in one
+  call, since the round trip to an actor costs more than scanning a shard): its postings, scored with
+  the *whole* collection's statistics (N, average length, document frequencies), so each score is the one
   ``rank_bm25`` gives over the whole corpus. A query goes to every shard; their top k merge into the
   global top k (ties: lower document number first, as ``BM25Index.top``). The snapshot returned is a
   ``SearchIndex`` like any other, so searching, composing and the front ends do not change. Shard actors
@@ -52,21 +54,27 @@ _TopRequest = tuple[
 
 
 class _Shard:
-    """A Ray actor holding one shard (``BM25Index.shard``); built again from its object when restarted."""
+    """A Ray actor holding one or more shards (``BM25Index.shard``); built again from their objects when
+    restarted. One call asks all of them: a round trip to each actor is most of a sharded query's cost."""
 
-    def __init__(self, index: BM25Index) -> None:
-        self._index = index
+    def __init__(self, *indexes: BM25Index) -> None:
+        self._indexes = indexes
         kernels.warm_up()
 
-    def top(self, request: _TopRequest) -> tuple[list[int], list[float]]:
-        """``BM25Index.top`` of one request: (query, k, allowed, weights, ranges) in one argument, since Ray
-        serialises each argument of a call on its own (0.4 ms less a query over four shards than five)."""
-        top = self._index.top(*request)
-        # Plain lists: for ten hits they cross the process boundary faster than arrays (exact doubles).
-        return top.docs.tolist(), top.scores.tolist()
+    def top(self, requests: Sequence[_TopRequest]) -> list[tuple[list[int], list[float]]]:
+        """``BM25Index.top`` of each shard's request (query, k, allowed, weights, ranges), in one argument:
+        Ray serialises each argument of a call on its own (0.4 ms less a query over four shards than five)."""
+        out = []
+        for index, request in zip(self._indexes, requests, strict=True):
+            top = index.top(*request)
+            # Plain lists: for ten hits they cross the process boundary faster than arrays (exact doubles).
+            out.append((top.docs.tolist(), top.scores.tolist()))
+        return out
 
-    def score_docs(self, query: Sequence[int], weights: Sequence[float] | None) -> tuple[Any, Any]:
-        return self._index.score_docs(query, weights)
+    def score_docs(
+        self, requests: Sequence[tuple[Sequence[int], Sequence[float] | None]]
+    ) -> list[tuple[Any, Any]]:
+        return [index.score_docs(*r) for index, r in zip(self._indexes, requests, strict=True)]
 
     def ready(self) -> bool:
         return True
@@ -81,55 +89,65 @@ class _Counts:
 
 @dataclass(frozen=True)
 class _Shards:
-    """The actors of one snapshot, the document range each holds, and the objects they are built from
-    (kept referenced here, so a restarted actor finds its shard in the object store)."""
+    """The actors of one snapshot, the shards each holds (``groups``: consecutive shard numbers), the
+    document range of each shard, and the objects they are built from (kept referenced here, so a
+    restarted actor finds its shards in the object store)."""
 
     actors: tuple[Any, ...]
+    groups: tuple[tuple[int, ...], ...]
     bounds: tuple[tuple[int, int], ...]
     objects: tuple[Any, ...]
     deadline: float
     counts: _Counts
 
-    def ask(self, call: str, arguments: Callable[[int, int], tuple[Any, ...]]) -> list[tuple[int, Any]]:
-        """Each shard's answer to ``call`` (with the ``arguments`` of its document range) and its first
-        document number; shards that fail or miss the deadline are left out, logged and counted."""
+    def ask(self, call: str, request: Callable[[int, int], Any]) -> list[tuple[int, Any]]:
+        """Each shard's answer to ``call`` (given the ``request`` of its document range) and its first
+        document number, one call per actor for its shards; the shards of an actor that fails or misses
+        the deadline are left out, logged and counted."""
         import ray
 
         asked = time.monotonic()
         refs = [
-            getattr(actor, call).remote(*arguments(lo, hi))
-            for actor, (lo, hi) in zip(self.actors, self.bounds, strict=True)
+            getattr(actor, call).remote([request(*self.bounds[n]) for n in group])
+            for actor, group in zip(self.actors, self.groups, strict=True)
         ]
-        try:  # the usual case, in one call: every shard answers in time
-            answers = [
-                (lo, r) for (lo, _), r in zip(self.bounds, ray.get(refs, timeout=self.deadline), strict=True)
-            ]
+        try:  # the usual case, in one call: every actor answers in time
+            answers = self._by_shard(enumerate(ray.get(refs, timeout=self.deadline)))
         except (ray.exceptions.GetTimeoutError, ray.exceptions.RayError):
             answers = self._survivors(refs, max(0.0, asked + self.deadline - time.monotonic()))
         with self.counts.lock:
             self.counts.searches += 1
-            self.counts.partial += len(answers) < len(refs)
+            self.counts.partial += len(answers) < len(self.bounds)
         return answers
 
+    def _by_shard(self, answered: Iterable[tuple[int, list[Any]]]) -> list[tuple[int, Any]]:
+        """Each answering actor's answers as (first document, answer) of its shards, in shard order."""
+        return [
+            (self.bounds[n][0], answer)
+            for actor, answers in answered
+            for n, answer in zip(self.groups[actor], answers, strict=True)
+        ]
+
     def _survivors(self, refs: list[Any], remaining: float) -> list[tuple[int, Any]]:
-        """The answers of the shards that give one within the ``remaining`` seconds (one shard failing
-        fast does not cut the others' time); the others are logged."""
+        """The answers of the actors that give one within the ``remaining`` seconds (one actor failing
+        fast does not cut the others' time); the shards of the others are logged."""
         import ray
 
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=remaining)
         done = set(ready)
-        answers: list[tuple[int, Any]] = []
+        answered: list[tuple[int, list[Any]]] = []
         missing: list[str] = []
-        for n, (ref, (lo, _hi)) in enumerate(zip(refs, self.bounds, strict=True)):
+        for actor, ref in enumerate(refs):
+            shards = ", ".join(map(str, self.groups[actor]))
             if ref not in done:
-                missing.append(f"{n} (no answer within {self.deadline:g} s)")
+                missing.append(f"{shards} (no answer within {self.deadline:g} s)")
                 continue
             try:
-                answers.append((lo, ray.get(ref)))
+                answered.append((actor, ray.get(ref)))
             except ray.exceptions.RayError as exc:
-                missing.append(f"{n} ({type(exc).__name__})")
+                missing.append(f"{shards} ({type(exc).__name__})")
         log.warning("partial search: shard(s) %s left out", ", ".join(missing))
-        return answers
+        return self._by_shard(answered)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,13 +174,11 @@ class ShardedBM25(BM25Index):
         answers = self.shards.ask(
             "top",
             lambda lo, hi: (
-                (
-                    terms,
-                    k,
-                    None if allowed is None else allowed[lo:hi],
-                    wanted,
-                    None if ranges is None else ranges_within(ranges, lo, hi),
-                ),
+                terms,
+                k,
+                None if allowed is None else allowed[lo:hi],
+                wanted,
+                None if ranges is None else ranges_within(ranges, lo, hi),
             ),
         )
         if not answers:
@@ -188,10 +204,13 @@ class ShardedBM25(BM25Index):
 class Cluster:
     """A connection to a Ray cluster: shards for serving, tasks for segmenting."""
 
-    def __init__(self, *, shards: int, deadline: float, started: bool) -> None:
+    def __init__(self, *, shards: int, deadline: float, started: bool, actors: int | None = None) -> None:
         if shards < 1:
             raise ValueError(f"shards={shards}: a sharded index needs at least one shard")
+        if actors is not None and not 1 <= actors <= shards:
+            raise ValueError(f"actors={actors}: between 1 and the {shards} shards")
         self.shards = shards
+        self.n_actors = actors  # None: one per shard, at most one per CPU of the cluster
         self.deadline = deadline
         self._started = started  # this process started the cluster (``local``) and stops it on close
         self._lock = threading.Lock()
@@ -202,8 +221,12 @@ class Cluster:
         self._analyse: Any = None
 
     @classmethod
-    def connect(cls, address: str, *, shards: int = 4, deadline: float = 1.0) -> Cluster:
+    def connect(
+        cls, address: str, *, shards: int = 4, deadline: float = 1.0, actors: int | None = None
+    ) -> Cluster:
         """Join the cluster at ``address`` (``local``: start one here, or use the one this process has).
+        The ``shards`` are held by ``actors`` (default: one per shard, but no more than the cluster has
+        CPUs: a query's round trip to each actor costs more than scanning a shard).
 
         Raises:
             ClusterUnavailable: Ray is not installed, or the cluster does not answer.
@@ -224,7 +247,7 @@ class Cluster:
                     ray.init(address=address, log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise ClusterUnavailable(f"cannot join the Ray cluster at {address!r}: {exc}") from None
-        return cls(shards=shards, deadline=deadline, started=started)
+        return cls(shards=shards, deadline=deadline, started=started, actors=actors)
 
     def close(self) -> None:
         """Stop the shard actors (and the cluster, when this process started it)."""
@@ -244,7 +267,8 @@ class Cluster:
 
     @property
     def actors(self) -> tuple[Any, ...]:
-        """The shard actors serving the current snapshot (for operators and fault drills)."""
+        """The actors serving the current snapshot, each holding consecutive shards (for operators and fault
+        drills)."""
         return self._actors
 
     def serve(self, index: SearchIndex) -> SearchIndex:
@@ -264,13 +288,20 @@ class Cluster:
         edges = np.linspace(0, n, self.shards + 1).round().astype(np.int64).tolist()
         bounds = tuple(itertools.pairwise(edges))
         objects = tuple(ray.put(bm25.shard(lo, hi)) for lo, hi in bounds)
+        cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
+        groups = tuple(
+            tuple(g.tolist())
+            for g in np.array_split(np.arange(self.shards), self.n_actors or min(self.shards, max(1, cpus)))
+        )
         actor_class = ray.remote(max_restarts=-1, num_cpus=0)(_Shard)
-        self._actors = tuple(actor_class.remote(obj) for obj in objects)
+        self._actors = tuple(actor_class.remote(*(objects[n] for n in group)) for group in groups)
         ray.get([a.ready.remote() for a in self._actors])  # loaded before the first query's deadline runs
-        shards = _Shards(self._actors, bounds, objects, self.deadline, self._counts)
+        shards = _Shards(self._actors, groups, bounds, objects, self.deadline, self._counts)
         own = ("params", "segments", "n_terms", "deleted", "_stats")  # not the per-snapshot caches
         fields = {name: getattr(bm25, name) for name in own}
-        log.info("index of %d paragraphs served by %d shard actors", bm25.n_live, self.shards)
+        log.info(
+            "index of %d paragraphs served in %d shards by %d actors", bm25.n_live, self.shards, len(groups)
+        )
         return dataclasses.replace(index, bm25=ShardedBM25(**fields, shards=shards))
 
     def _stop_actors(self) -> None:

@@ -46,15 +46,17 @@ def _queries(index: SearchIndex, tok: Tokenizer) -> list[list[int]]:
     return [index.term_ids(tok.query_terms(q)) for q in questions]
 
 
-@pytest.mark.parametrize("shards", [2, 4])
+@pytest.mark.parametrize(("shards", "actors", "held"), [(2, None, 2), (4, None, 2), (4, 4, 4)])
 def test_shards_give_the_single_indexs_top10_ids_and_scores(
-    ray_cluster: Any, single: SearchIndex, tok: Tokenizer, shards: int
+    ray_cluster: Any, single: SearchIndex, tok: Tokenizer, shards: int, actors: int | None, held: int
 ) -> None:
-    cluster = Cluster.connect("local", shards=shards, deadline=30)
+    """Every shard scores with the whole collection's statistics: the merged top 10 is the single index's,
+    bit for bit, whether each actor holds one shard or several (by default no more actors than CPUs: 2)."""
+    cluster = Cluster.connect("local", shards=shards, deadline=30, actors=actors)
     gone = list(range(3, single.bm25.n_docs, 29))  # replaced articles leave deleted paragraphs behind
     for index in (single, dataclasses.replace(single, bm25=single.bm25.delete(gone))):
         sharded = cluster.serve(index)
-        assert len(cluster.actors) == shards
+        assert len(cluster.actors) == held
         allowed = np.random.default_rng(shards).random(index.bm25.n_docs) < 0.5  # a date/source filter
         n = index.bm25.n_docs
         ranges = np.array([[n // 10, n // 3], [n // 2, n // 2 + 40], [n - 50, n]])  # a period's stretches
@@ -111,9 +113,12 @@ def test_a_killed_shard_gives_partial_answers_counted_then_answers_resume(
     sharded = cluster.serve(single)
     queries = _queries(single, tok)
     victim = 1
-    lo, hi = sharded.bm25.shards.bounds[victim]
+    held = sharded.bm25.shards.groups[victim]
+    assert len(held) == 2  # two CPUs: two actors of two shards each
     others = np.ones(single.bm25.n_docs, dtype=np.bool_)
-    others[lo:hi] = False
+    for shard in held:
+        lo, hi = sharded.bm25.shards.bounds[shard]
+        others[lo:hi] = False
     ray_cluster.kill(cluster.actors[victim], no_restart=False)  # as if its process died
     partial, whole, started = 0, 0, time.monotonic()
     for step in itertools.count():
