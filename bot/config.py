@@ -55,7 +55,7 @@ class Settings:
     title_copies: int = 2  # how many times a paragraph's article titles are added to its tokens
     # Ray cluster (README "Past one machine"): its address, or "local" to start one on this machine
     ray_address: str | None = None
-    ray_shards: int = 4  # index shards (one actor each)
+    ray_shards: int = 4  # index shards (one actor each, at most one actor per CPU of the cluster)
     ray_deadline_ms: int = 1000  # a shard slower than this is left out of the answer (a partial search)
     # answers
     passages_per_page: int = 3
