@@ -307,12 +307,7 @@ class IndexManager:
         """Load the persisted index if it matches the store, bring it up to date, else rebuild; persist."""
         with self._lock:
             state = store.state()
-            index = self._load(state)
-            if index is None:
-                index = self._build(store, state, progress)
-            else:
-                index = self._update(index, store, state, progress)
-            self._current = current = self._save(index)
+            self._current = current = self._save(self._up_to_date(store, state, progress))
         kernels.warm_up()  # compile (or load the cached compilation) now, not on the first question
         return current
 
@@ -357,15 +352,7 @@ class IndexManager:
         """
         with self._lock:
             state = store.state()
-            current = self._current
-            if current is None or current.store_id != state.store_id or not current.intact():
-                current = self._load(state)
-            if current is None:
-                index = self._build(store, state, None)
-            elif current.generation != state.generation:
-                index = self._update(current, store, state, None)
-            else:
-                index = current
+            index = self._up_to_date(store, state, None)
             writing = _Writing()
             built: list[SearchIndex] = []
             failed: list[BaseException] = []
@@ -414,6 +401,17 @@ class IndexManager:
             return self._current
 
     # --- building ------------------------------------------------------------------------------------
+
+    def _up_to_date(
+        self, store: Store, state: StoreState, progress: Callable[[int], None] | None
+    ) -> SearchIndex:
+        """The persisted index brought up to ``state`` when it matches the store, else one built anew."""
+        index = self._load(state)
+        return (
+            self._build(store, state, progress)
+            if index is None
+            else self._update(index, store, state, progress)
+        )
 
     def _build(self, store: Store, state: StoreState, progress: Callable[[int], None] | None) -> SearchIndex:
         log.info("building the search index over %d paragraphs", state.paragraphs)
