@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,6 +115,23 @@ def small_corpus_file(tmp_path: Path) -> Path:
     path = tmp_path / "feed.jsonl"
     path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in SMALL_CORPUS), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def rows_read_while_writing(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The paragraph ids the thread indexing an ingest (``IndexManager.follow``) reads, in order, as it reads them."""
+    from retrieval import index as index_module
+
+    seen: list[int] = []
+    following = index_module._committed_rows
+
+    def watched(*args: Any) -> Iterator[Any]:
+        for row in following(*args):
+            seen.append(row.paragraph_id)
+            yield row
+
+    monkeypatch.setattr(index_module, "_committed_rows", watched)
+    return seen
 
 
 @pytest.fixture

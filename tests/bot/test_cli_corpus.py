@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -70,19 +69,9 @@ def test_ingest_indexes_each_file_as_it_commits_and_the_saved_index_answers(
     capsys: pytest.CaptureFixture[str],
     db_path: Path,
     small_corpus_file: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    rows_read_while_writing: list[int],
 ) -> None:
-    from retrieval import index as index_module
-
-    seen: list[int] = []  # paragraph ids the indexing thread read, in order
-    following = index_module._committed_rows
-
-    def watched(*args: Any) -> Any:
-        for row in following(*args):
-            seen.append(row.paragraph_id)
-            yield row
-
-    monkeypatch.setattr(index_module, "_committed_rows", watched)
+    seen = rows_read_while_writing
     code, out, _ = run(capsys, "--db", str(db_path), "ingest", str(SAMPLE_PAGE), str(small_corpus_file))
     assert code == 0 and "2 added" in out
     assert seen == sorted(seen) and len(seen) == 67  # every paragraph of both files, once, in id order

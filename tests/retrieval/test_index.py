@@ -290,7 +290,12 @@ def _arrays(index: Any) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("segmenting", ["in this process", "worker processes"])
 def test_files_indexed_as_they_are_written_give_the_index_a_build_after_writing_gives(
-    tmp_path: Path, tok: Tokenizer, small_corpus_file: Path, monkeypatch: pytest.MonkeyPatch, segmenting: str
+    tmp_path: Path,
+    tok: Tokenizer,
+    small_corpus_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    segmenting: str,
+    rows_read_while_writing: list[int],
 ) -> None:
     """``newsbot ingest`` segments each file's paragraphs while the next file is parsed: the chunks (cut
     across files), batches, vocabulary ids and postings are those of indexing after the last file."""
@@ -306,15 +311,7 @@ def test_files_indexed_as_they_are_written_give_the_index_a_build_after_writing_
     with Store(tmp_path / "after.db") as store:
         ingest_paths(store, files, now=NOW)
         after = IndexManager(tmp_path / "after.index", tok).open(store)
-    read_while_writing = []
-    following = index_module._committed_rows
-
-    def watched(*args: Any) -> Any:
-        for row in following(*args):
-            read_while_writing.append(row.paragraph_id)
-            yield row
-
-    monkeypatch.setattr(index_module, "_committed_rows", watched)
+    read_while_writing = rows_read_while_writing
     with Store(tmp_path / "while.db") as store:
         manager = IndexManager(tmp_path / "while.index", tok)
 
