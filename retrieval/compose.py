@@ -236,6 +236,11 @@ def compose_answer(
         if beyond:
             return answer(OUT_OF_RANGE)
         return answer(NO_MATCH, suggestions=_suggest(question, stats, []))
+    # The titles and articles the paragraphs are read against, normalised in one pass.
+    tokenizer.normalize_many(
+        [part for h in result.hits for part in (h.article.kicker, h.article.subtitle) if part]
+        + list(result.contexts.values())
+    )
     read: dict[int, _Paragraph] = {}
 
     def paragraph(i: int) -> _Paragraph:

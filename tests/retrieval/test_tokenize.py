@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus import sample_paths
 from retrieval.tokenize import STOPWORDS, Tokenizer, default_userdict, read_userdict
 
 
@@ -104,6 +105,32 @@ def test_the_normalising_cache_is_bounded_by_characters_not_only_entries(
         assert fresh.normalize_cached(text) == fresh.normalize(text)
     held = sum(len(k) + len(v) for k, v in fresh._normalized.items())
     assert 0 < held <= 50_000 + 2 * len(articles[0])
+
+
+def test_texts_normalised_together_are_each_normalised_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question's candidates are normalised as one text and cut apart again: each comes out as it does
+    alone, texts of several lines, empty ones, repeats and the cache's clearing midway included."""
+    from retrieval import tokenize
+
+    sample = sample_paths()[0].read_text(encoding="utf-8")
+    texts = [
+        *sample.split("\n")[:60],
+        "協同機制，ＡＢＣ１２３ ﬁnal\n第二行\u200b零宽\n\n",
+        "",
+        "\u0301开头的组合符号",
+        "面积达到120㎡\r\n第Ⅱ期",
+        "協同機制，ＡＢＣ１２３ ﬁnal\n第二行\u200b零宽\n\n",  # a repeat
+        sample[:3000],  # an article's context: many lines
+    ]
+    alone = Tokenizer(None)
+    expected = [alone.normalize(t) for t in texts]
+    assert expected[-2] == "协同机制,abc123 final\n第二行零宽\n\n"  # the steps did change things
+    together = Tokenizer(None)
+    assert together.normalize_many(texts) == expected
+    assert all(together.normalize_cached(t) == e for t, e in zip(texts, expected, strict=True))  # as remembered
+    monkeypatch.setattr(tokenize, "_NORMALIZE_CACHE", 25)  # cleared while the batch is remembered
+    small = Tokenizer(None)
+    assert small.normalize_many(texts) == expected
 
 
 def test_a_batch_normalised_line_by_line_is_the_whole_text_normalised(tok: Tokenizer) -> None:
