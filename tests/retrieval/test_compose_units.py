@@ -183,6 +183,40 @@ def test_the_report_of_the_year_asked_about_answers(railway: NewsService) -> Non
         assert answer.passages[0].source.date == f"{year}-05-06"
 
 
+def test_a_recurring_story_is_answered_from_its_year_below_forty_other_years_reports(tmp_path: Path) -> None:
+    """Forty other years' holiday reports outrank 2023's on words alone: the question about 2023 is answered
+    from 2023's report (its period's top k), and of the others only the overall top 10 are read."""
+    others = [
+        {
+            "id": f"rail-{year}",
+            "title": f"{year}年“五一”假期全国铁路发送旅客",
+            "date": f"{year}-05-06",
+            "text": f"“五一”假期，全国铁路发送旅客{year - 1900}00万人次，全国铁路发送旅客再创新高。",
+        }
+        for year in (*range(1983, 2023), 2024)
+    ]
+    own = {
+        "id": "rail-2023",
+        "title": "假期出行",
+        "date": "2023-05-06",
+        "text": "今年“五一”假期，全国铁路发送旅客1.2亿人次，各地景区游人如织，道路交通总体平稳有序。",
+    }
+    feed = tmp_path / "rail.jsonl"
+    feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in [*others, own]), "utf-8")
+    store = Store(tmp_path / "news.db")
+    ingest_paths(store, [feed], now=NOW)
+    service = NewsService.open(Settings(db=Path(store.path)), store=store, persist=False)
+    question = service.parse("2023年五一假期全国铁路发送旅客多少人次？", TODAY)
+    words_top10 = {r.paragraph_id for r in service.searcher.rank(question, 10)}
+    hits = service.searcher.search(question, k=30).hits
+    (from_2023,) = (h.paragraph.id for h in hits if h.article.date == "2023-05-06")
+    assert from_2023 not in words_top10
+    assert {h.paragraph.id for h in hits} - {from_2023} == words_top10
+    answer = service.ask("2023年五一假期全国铁路发送旅客多少人次？", now=TODAY)
+    assert answer.answered and "1.2亿" in answer.passages[0].quote
+    assert answer.passages[0].source.date == "2023-05-06"
+
+
 def test_a_year_between_the_reports_is_refused_with_them_as_suggestions(railway: NewsService) -> None:
     answer = railway.ask("2023年五一假期全国铁路发送旅客多少人次？", now=TODAY)
     assert (
