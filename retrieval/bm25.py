@@ -458,6 +458,7 @@ class BM25Index:
         allowed: npt.NDArray[np.bool_] | None = None,
         weights: Sequence[float] | None = None,
         ranges: IntArray | None = None,
+        floor: float | None = None,
     ) -> ScoredDocs:
         """The ``k`` best documents holding a query term (ties: lower document number first).
 
@@ -466,9 +467,12 @@ class BM25Index:
         (both given: a document must pass both); ``weights`` as in ``score_docs``. Scores are the full BM25 scores; most queries are answered without reading the long
         postings of common terms (MaxScore: compiled in ``retrieval.kernels``, in numpy below where numba
         is missing), which is what keeps a million-paragraph index fast.
+
+        With ``floor``, documents scoring below it are not wanted (they may be left out): the compiled
+        search starts from it as if the k-th best had reached it already.
         """
         if kernels.AVAILABLE and self.params.variant != "l" and k > 0 and self.segments:
-            found = self._top_compiled(query, k, allowed, weights, ranges)
+            found = self._top_compiled(query, k, allowed, weights, ranges, floor)
             if found is not None:
                 return found
         if ranges is not None:
@@ -516,10 +520,11 @@ class BM25Index:
         allowed: npt.NDArray[np.bool_] | None,
         weights: Sequence[float] | None,
         ranges: IntArray | None = None,
+        floor: float | None = None,
     ) -> ScoredDocs | None:
         """``top`` segment by segment through the compiled kernel; each segment starts from the k-th best
-        score the earlier ones reached (a segment no range reaches is skipped). None when a term's weighted
-        idf is negative (its bound would be wrong): the caller then takes the numpy way."""
+        score the earlier ones reached, or ``floor`` (a segment no range reaches is skipped). None when a
+        term's weighted idf is negative (its bound would be wrong): the caller then takes the numpy way."""
         known = [(t, _weight(weights, i)) for i, t in enumerate(query) if 0 <= t < self.n_terms]
         q = np.array([t for t, _ in known], dtype=np.int64)
         w = np.array([x for _, x in known], dtype=np.float64)
@@ -528,6 +533,8 @@ class BM25Index:
         found_docs: list[IntArray] = []
         found_scores: list[FloatArray] = []
         threshold = -np.inf
+        if floor is not None and self.params.variant == "okapi":  # Plus scores carry an offset the kernel's lack
+            threshold = floor - 1e-9 * abs(floor)  # lowered by a hair: the floor's own score, summed otherwise
         stats, p = self._stats, self.params
         mask = allowed if allowed is not None else self.deleted  # any bool array: unused without allowed
         no_ranges = np.zeros((0, 2), dtype=np.int64)

@@ -144,12 +144,14 @@ class SearchIndex:
         k: int,
         filters: Filters = NO_FILTERS,
         weights: Sequence[float] | None = None,
+        floor: float | None = None,
     ) -> list[Ranked]:
         """The top ``k`` paragraphs for query tokens (with repeats, as rank_bm25 takes them) among those
-        ``filters`` let through; ``weights`` (one per token, default 1) scale the tokens' scores."""
+        ``filters`` let through; ``weights`` (one per token, default 1) scale the tokens' scores. With
+        ``floor``, paragraphs scoring below it are not wanted (``BM25Index.top``)."""
         ids = self.term_ids(query)
         mask, ranges = self._selection(filters)
-        top = self.bm25.top(ids, k, mask, weights, ranges)
+        top = self.bm25.top(ids, k, mask, weights, ranges, floor)
         docs = top.docs
         held = self.bm25.holding(ids, docs).T.tolist()  # per hit, whether it holds each query token
         paragraph_ids = self.paragraph_id[docs].tolist()

@@ -109,7 +109,9 @@ class Searcher:
             return ranked
         terms, weights = question.other_wording(index.idf)
         best = {r.paragraph_id: r for r in ranked}
-        for r in index.rank(terms, k, filters, weights):
+        # A paragraph the other wording scores below the k-th best of this one cannot enter the top k.
+        floor = ranked[k - 1].score if len(ranked) >= k else None
+        for r in index.rank(terms, k, filters, weights, floor):
             if r.paragraph_id not in best or r.score > best[r.paragraph_id].score:
                 best[r.paragraph_id] = r
         return sorted(best.values(), key=lambda r: (-r.score, r.paragraph_id))[:k]

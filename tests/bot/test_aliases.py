@@ -151,3 +151,20 @@ def test_newsbot_aliases_help_and_a_bad_dictionary(
     monkeypatch.setenv("NEWSBOT_ALIASES", str(tmp_path / "missing.txt"))
     code, _, err = run(capsys, "--db", str(db), "aliases")
     assert code == 1 and "NEWSBOT_ALIASES=" in err and "is not a file" in err
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_a_widened_question_ranks_each_paragraph_by_its_better_wording(widened: NewsService, k: int) -> None:
+    """Both wordings' full rankings merged, each paragraph at its better score, give the top k (the second
+    wording is searched only above the first one's k-th best: what scores below it cannot enter)."""
+    index = widened.searcher.index
+    for text in ("茶博会签了多少订单？", "滨海国际海洋经济博览会有多少家企业参展？"):
+        question = widened.parse(text, NOW)
+        assert question.widened
+        terms, weights = question.other_wording(index.idf)
+        best: dict[int, float] = {}
+        for r in [*index.rank(question.terms, 1000), *index.rank(terms, 1000, weights=weights)]:
+            best[r.paragraph_id] = max(best.get(r.paragraph_id, r.score), r.score)
+        expected = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+        ranked = widened.searcher.rank(question, k)
+        assert [(r.paragraph_id, r.score) for r in ranked] == expected

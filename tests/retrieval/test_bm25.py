@@ -227,6 +227,38 @@ def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+def test_a_floor_the_kth_best_reaches_changes_nothing_and_a_higher_one_keeps_what_reaches_it(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+    compiled: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``top(..., floor=)``: with the k-th best score as the floor the top k is the same, documents and
+    scores; with a floor above it, every document of the top k that reaches the floor is still there."""
+    from retrieval import kernels
+
+    if compiled and not kernels.AVAILABLE:
+        pytest.skip("numba is not available here")
+    monkeypatch.setattr(kernels, "AVAILABLE", compiled)
+    docs, queries, _ = corpora["cmrc"]
+    index, vocab = _index(docs, "okapi", len(docs) // 3)
+    checked = 0
+    for query in queries:
+        ids = [vocab.get(t, -1) for t in query]
+        for k in (1, 3, 10, 40):
+            top = index.top(ids, k)
+            if top.docs.shape[0] < k:
+                continue
+            same = index.top(ids, k, floor=float(top.scores[-1]))
+            assert same.docs.tolist() == top.docs.tolist() and same.scores.tolist() == top.scores.tolist()
+            higher = float(top.scores[0] + top.scores[-1]) / 2
+            above = index.top(ids, k, floor=higher)
+            reached = top.scores >= higher
+            assert set(above.docs[above.scores >= higher].tolist()) == set(top.docs[reached].tolist())
+            checked += 1
+    assert checked > 300
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 def test_the_terms_each_hit_holds_are_read_from_every_segment(
     corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
     compiled: bool,
