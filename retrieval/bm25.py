@@ -533,8 +533,10 @@ class BM25Index:
         found_docs: list[IntArray] = []
         found_scores: list[FloatArray] = []
         threshold = -np.inf
-        if floor is not None and self.params.variant == "okapi":  # Plus scores carry an offset the kernel's lack
-            threshold = floor - 1e-9 * abs(floor)  # lowered by a hair: the floor's own score, summed otherwise
+        # Plus scores carry an offset the kernel's lack. Lowered by a hair: a document scoring the floor
+        # itself, summed in another order, stays in.
+        if floor is not None and self.params.variant == "okapi":
+            threshold = floor - 1e-9 * abs(floor)
         stats, p = self._stats, self.params
         mask = allowed if allowed is not None else self.deleted  # any bool array: unused without allowed
         no_ranges = np.zeros((0, 2), dtype=np.int64)

@@ -62,7 +62,9 @@ def rerank(
     top = max(h.score for h in head) or 1.0
     recency = _recency(question, head)
     scored = []
-    normalized = tokenizer.normalize_many([h.article.headline for h in head] + [h.paragraph.text for h in head])
+    normalized = tokenizer.normalize_many(
+        [h.article.headline for h in head] + [h.paragraph.text for h in head]
+    )
     for position, hit in enumerate(head):
         title, text = normalized[position], normalized[len(head) + position]
         cover = _best_sentence_share(text, title, weights, total, forms)

@@ -173,22 +173,26 @@ def test_the_built_index_scores_like_rank_bm25_on_each_paragraphs_tokens(
     store.close()
 
 
-@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
+@pytest.fixture(params=[True, False], ids=["numba", "numpy"])
+def compiled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Each test run through the compiled kernels, then through the numpy way taken where numba is missing."""
+    from retrieval import kernels
+
+    if request.param and not kernels.AVAILABLE:
+        pytest.skip("numba is not available here")
+    monkeypatch.setattr(kernels, "AVAILABLE", request.param)
+    return bool(request.param)
+
+
 @pytest.mark.parametrize("variant", ["okapi", "plus"])
 def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
     corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
     variant: str,
     compiled: bool,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The pruned top-k (compiled kernel, or numpy where numba is missing) is the head of rank_bm25's
     full ranking, for every k, under a date/source mask, within document ranges (a period's days), both,
     and with deleted paragraphs."""
-    from retrieval import kernels
-
-    if compiled and not kernels.AVAILABLE:
-        pytest.skip("numba is not available here")
-    monkeypatch.setattr(kernels, "AVAILABLE", compiled)
     docs, queries, doc_sets = corpora["cmrc"]
     gone = list(range(5, len(docs), 17))
     index, vocab = _index(docs, variant, len(docs) // 3)
@@ -226,19 +230,12 @@ def test_top_k_with_filters_and_deletions_is_rank_bm25s_on_both_paths(
     assert checked > 1000
 
 
-@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 def test_a_floor_the_kth_best_reaches_changes_nothing_and_a_higher_one_keeps_what_reaches_it(
     corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
     compiled: bool,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``top(..., floor=)``: with the k-th best score as the floor the top k is the same, documents and
     scores; with a floor above it, every document of the top k that reaches the floor is still there."""
-    from retrieval import kernels
-
-    if compiled and not kernels.AVAILABLE:
-        pytest.skip("numba is not available here")
-    monkeypatch.setattr(kernels, "AVAILABLE", compiled)
     docs, queries, _ = corpora["cmrc"]
     index, vocab = _index(docs, "okapi", len(docs) // 3)
     checked = 0
@@ -258,19 +255,12 @@ def test_a_floor_the_kth_best_reaches_changes_nothing_and_a_higher_one_keeps_wha
     assert checked > 300
 
 
-@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy"])
 def test_the_terms_each_hit_holds_are_read_from_every_segment(
     corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
     compiled: bool,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``holding`` (the words a source line shows as matched) says which query terms each hit holds, for
     hits in any order across segments, a term repeated, and terms the index does not know."""
-    from retrieval import kernels
-
-    if compiled and not kernels.AVAILABLE:
-        pytest.skip("numba is not available here")
-    monkeypatch.setattr(kernels, "AVAILABLE", compiled)
     docs, queries, doc_sets = corpora["cmrc"]
     index, vocab = _index(docs, "okapi", len(docs) // 3)
     rng = np.random.default_rng(3)
