@@ -15,8 +15,10 @@ Float operations follow ``rank_bm25``'s expression order, so scores agree to ~1e
 from __future__ import annotations
 
 import mmap
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +166,22 @@ def segment_from_pairs(
 
 
 _MERGE_CHUNK = 1 << 22  # postings rewritten per step of a merge: bounds its temporary arrays (~64 MB)
+
+# A stretch of a segment at least this long is searched in two halves at once, one on a helper thread (the
+# compiled kernel releases the GIL), when the machine has a second core and the helper is free.
+_PARALLEL_DOCS = 1 << 18
+_HELPER = threading.Lock()  # held while the helper thread searches a half
+_helper_pool: ThreadPoolExecutor | None = None
+
+
+def _helper() -> ThreadPoolExecutor | None:
+    """The one helper thread (None on a single core)."""
+    global _helper_pool
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if _helper_pool is None and cores > 1:
+        _helper_pool = ThreadPoolExecutor(1, thread_name_prefix="bm25-half")
+    return _helper_pool
+
 
 # Given a chunk's documents: which to keep, and the new numbers of those kept.
 Pick = Callable[[npt.NDArray[np.int32]], tuple[npt.NDArray[np.bool_], IntArray]]
@@ -459,6 +477,8 @@ class BM25Index:
         weights: Sequence[float] | None = None,
         ranges: IntArray | None = None,
         floor: float | None = None,
+        *,
+        parallel: bool = True,
     ) -> ScoredDocs:
         """The ``k`` best documents holding a query term (ties: lower document number first).
 
@@ -469,10 +489,11 @@ class BM25Index:
         is missing), which is what keeps a million-paragraph index fast.
 
         With ``floor``, documents scoring below it are not wanted (they may be left out): the compiled
-        search starts from it as if the k-th best had reached it already.
+        search starts from it as if the k-th best had reached it already. With ``parallel``, a long stretch
+        of a segment is searched in two halves at once (``_PARALLEL_DOCS``): the same documents and scores.
         """
         if kernels.AVAILABLE and self.params.variant != "l" and k > 0 and self.segments:
-            found = self._top_compiled(query, k, allowed, weights, ranges, floor)
+            found = self._top_compiled(query, k, allowed, weights, ranges, floor, parallel)
             if found is not None:
                 return found
         if ranges is not None:
@@ -521,10 +542,13 @@ class BM25Index:
         weights: Sequence[float] | None,
         ranges: IntArray | None = None,
         floor: float | None = None,
+        parallel: bool = True,
     ) -> ScoredDocs | None:
         """``top`` segment by segment through the compiled kernel; each segment starts from the k-th best
-        score the earlier ones reached, or ``floor`` (a segment no range reaches is skipped). None when a
-        term's weighted idf is negative (its bound would be wrong): the caller then takes the numpy way."""
+        score the earlier ones reached, or ``floor`` (a segment no range reaches is skipped); a long one
+        is searched in two halves at once (with ``parallel``), each raising the k-th best the other reads.
+        None when a term's weighted idf is negative (its bound would be wrong): the caller then takes the
+        numpy way."""
         known = [(t, _weight(weights, i)) for i, t in enumerate(query) if 0 <= t < self.n_terms]
         q = np.array([t for t, _ in known], dtype=np.int64)
         w = np.array([x for _, x in known], dtype=np.float64)
@@ -539,27 +563,47 @@ class BM25Index:
             threshold = floor - 1e-9 * abs(floor)
         stats, p = self._stats, self.params
         mask = allowed if allowed is not None else self.deleted  # any bool array: unused without allowed
+        shared = np.full(1, threshold)  # the k-th best reached so far, raised by the kernel as it goes
+
+        def search(n: int, local: IntArray | None) -> tuple[IntArray, FloatArray]:
+            seg = self.segments[n]
+            lo, hi = seg.first_doc, seg.first_doc + seg.n_docs
+            acc, seen = self._buffers(seg.n_docs)
+            return kernels.top_in_segment(
+                *_packed(seg), lo, stats.norm[lo:hi], self.deleted[lo:hi], mask[lo:hi],
+                allowed is not None, local if local is not None else no_ranges, local is not None, q, w,
+                stats.idf, p.k1, k, shared, acc, seen, self._term_max(n),
+            )  # fmt: skip
+
         no_ranges = np.zeros((0, 2), dtype=np.int64)
         for n, seg in enumerate(self.segments):
             lo, hi = seg.first_doc, seg.first_doc + seg.n_docs
-            local = no_ranges
+            local = None
             if ranges is not None:  # the ranges' parts inside this segment, in its positions
                 local = ranges_within(ranges, lo, hi)
                 if not local.shape[0]:
                     continue
-            acc, seen = self._buffers(seg.n_docs)
-            docs, scores = kernels.top_in_segment(
-                *_packed(seg), lo, stats.norm[lo:hi], self.deleted[lo:hi], mask[lo:hi],
-                allowed is not None, local, ranges is not None, q, w, stats.idf, p.k1, k, threshold, acc,
-                seen, self._term_max(n),
-            )  # fmt: skip
+            halves = _halves(local, seg.n_docs) if parallel else None
+            helper = _helper() if halves is not None else None
+            if halves is not None and helper is not None and _HELPER.acquire(blocking=False):
+                try:
+                    other = helper.submit(search, n, halves[1])
+                    try:
+                        docs, scores = search(n, halves[0])
+                    finally:
+                        done = other.result()
+                finally:
+                    _HELPER.release()
+                docs, scores = np.concatenate([docs, done[0]]), np.concatenate([scores, done[1]])
+            else:
+                docs, scores = search(n, local)
             if docs.shape[0]:
                 found_docs.append(docs)
                 found_scores.append(scores)
                 every = np.concatenate(found_scores)
                 if every.shape[0] >= k:
-                    threshold = max(
-                        threshold, float(np.partition(every, every.shape[0] - k)[every.shape[0] - k])
+                    shared[0] = max(
+                        shared[0], float(np.partition(every, every.shape[0] - k)[every.shape[0] - k])
                     )
         if not found_docs:
             return ScoredDocs(np.zeros(0, dtype=np.int64), np.zeros(0))
@@ -751,6 +795,22 @@ def _compute_stats(
     k1, b = params.k1, params.b
     norm = k1 * (1 - b + b * doc_len / avgdl) if params.variant != "l" else (1 - b + b * doc_len / avgdl)
     return _Stats(n_live, avgdl, df, idf, norm)
+
+
+def _halves(local: IntArray | None, n_docs: int) -> tuple[IntArray, IntArray] | None:
+    """``local`` ranges (None: all ``n_docs``) cut into two with as many documents each, or None when they
+    hold fewer than ``_PARALLEL_DOCS``."""
+    if local is None:
+        local = np.array([[0, n_docs]], dtype=np.int64)
+    sizes = local[:, 1] - local[:, 0]
+    total = int(sizes.sum())
+    if total < _PARALLEL_DOCS:
+        return None
+    middle = int(np.searchsorted(np.cumsum(sizes), total // 2))  # the range holding the middle document
+    cut = int(local[middle, 1] - (int(sizes[: middle + 1].sum()) - total // 2))
+    first = np.concatenate([local[:middle], [[local[middle, 0], cut]]]).astype(np.int64)
+    second = np.concatenate([[[cut, local[middle, 1]]], local[middle + 1 :]]).astype(np.int64)
+    return first[first[:, 1] > first[:, 0]], second[second[:, 1] > second[:, 0]]
 
 
 def ranges_within(ranges: IntArray, lo: int, hi: int) -> IntArray:

@@ -174,7 +174,10 @@ class ShardedBM25(BM25Index):
         weights: Sequence[float] | None = None,
         ranges: npt.NDArray[np.int64] | None = None,
         floor: float | None = None,
+        *,
+        parallel: bool = True,
     ) -> ScoredDocs:
+        """``BM25Index.top`` from the shards, asked at once (``parallel`` is each shard's to use)."""
         terms = list(query)
         wanted = None if weights is None else list(weights)
 

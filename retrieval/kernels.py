@@ -10,9 +10,14 @@ packing of postings into blocks (``retrieval.postings``) it reads.
    full score of the leading candidates (their unread terms looked up: real scores, so a lower bound of the
    final k-th best, usually close to it);
 2. when the k-th best exceeds that sum, no document the unread terms alone hold can enter the top k: the
-   candidates that can still reach it are kept, and each unread term is looked up for them only (a short
-   posting list is read; a long one is searched by galloping over its blocks' last documents, then
-   within the one block decoded), dropping candidates as they fall behind.
+   candidates that can still reach it are kept, and each unread term is looked up for them only (the
+   blocks reaching from the first candidate to the last are read when they are few; otherwise they are
+   searched by galloping over their last documents, then within the one block decoded), dropping
+   candidates as they fall behind.
+
+The k-th best so far is kept in a one-element array the caller passes: two searches of the two halves of
+a segment, running at once on two threads, read and raise the same one, so each prunes with the better of
+the two (any k documents' scores bound the final k-th best from below, wherever they are).
 
 Every score is the sum of the same per-term values as ``rank_bm25``'s (``idf * (tf * (k1 + 1) /
 (tf + norm))``); only the order of the additions differs (~1e-16 relative). Okapi and BM25+ (whose
@@ -461,7 +466,7 @@ def top_in_segment(
     idf: Any,
     k1: float,
     k: int,
-    threshold: float,
+    shared: Any,
     acc: Any,
     seen: Any,
     tmax: Any,
@@ -476,8 +481,10 @@ def top_in_segment(
     ``norm``, ``dead`` and ``allowed`` are the segment's slices; ``ranges`` (with ``use_ranges``) are sorted,
     disjoint ``[start, stop)`` rows of segment positions outside which no document is wanted (a period of
     days in an archive ingested in date order: the blocks inside the ranges are read, found by galloping
-    over the blocks' last documents, instead of all of them); ``threshold`` is a score the k-th best
-    of earlier segments already reached (documents that cannot beat it are not needed); ``acc`` and
+    over the blocks' last documents, instead of all of them); ``shared[0]`` is a score the k-th best
+    already reached (earlier segments', a floor, or that of a search of another part of the segment
+    running alongside with the same ``shared``): documents that cannot reach it are not needed; it is read
+    as the search goes and raised to the k-th best found here; ``acc`` and
     ``seen`` are zeroed scratch of the segment's size and are left zeroed; ``tmax`` (one per term id of the
     segment, -1 when not yet known) caches each term's largest tf part.
     """
@@ -522,8 +529,8 @@ def top_in_segment(
 
     cand = np.empty(1024, np.int64)
     nc = 0
-    kth = threshold
-    best = threshold
+    kth = shared[0]
+    best = kth
     live = np.empty(0)
     phase_two = nq
     primed = False
@@ -590,27 +597,31 @@ def top_in_segment(
                 if last[b] >= stop:
                     break  # the block goes on past the stretch: the next stretch may start in it
                 b += 1
-        if i + 1 == nq or best <= rest[i + 1]:
-            continue  # even the best document so far could be overtaken by the unread terms alone
-        if live.shape[0] < nc:
-            live = np.empty(cand.shape[0])
-        n_live = 0
-        for j in range(nc):
-            d = cand[j]
-            if dead[d] or (use_allowed and not allowed[d]):
-                continue
-            live[n_live] = acc[d]
-            n_live += 1
-        if n_live >= k:
-            cut = _kth_largest(live, n_live, k)
-            kth = max(kth, cut)
-            # Once a query: the leaders' full scores may show the unread terms cannot matter (looking them up
-            # again after later terms costs more than it saves on real news questions).
-            if kth <= rest[i + 1] and not primed:
-                leaders = (cand, nc, acc, dead, allowed, use_allowed, cut, k)
-                postings = (indptr, bptr, first, last, at, width, words, first_doc, norm, k1)
-                kth = max(kth, _leaders_kth(leaders, terms, scale, i + 1, nq, postings))
-                primed = True
+        if i + 1 == nq:
+            continue
+        # Unless even the best document so far could be overtaken by the unread terms alone: the k-th best.
+        if best > rest[i + 1]:
+            if live.shape[0] < nc:
+                live = np.empty(cand.shape[0])
+            n_live = 0
+            for j in range(nc):
+                d = cand[j]
+                if dead[d] or (use_allowed and not allowed[d]):
+                    continue
+                live[n_live] = acc[d]
+                n_live += 1
+            if n_live >= k:
+                cut = _kth_largest(live, n_live, k)
+                kth = max(kth, cut)
+                # Once a query: the leaders' full scores may show the unread terms cannot matter (looking them
+                # up again after later terms costs more than it saves on real news questions).
+                if kth <= rest[i + 1] and not primed:
+                    leaders = (cand, nc, acc, dead, allowed, use_allowed, cut, k)
+                    postings = (indptr, bptr, first, last, at, width, words, first_doc, norm, k1)
+                    kth = max(kth, _leaders_kth(leaders, terms, scale, i + 1, nq, postings))
+                    primed = True
+                shared[0] = max(shared[0], kth)
+        kth = max(kth, shared[0])
         if kth > rest[i + 1]:
             phase_two = i + 1
             break
@@ -618,6 +629,7 @@ def top_in_segment(
     if phase_two < nq:
         keep = np.empty(nc, np.int64)
         nk = 0
+        lowest, highest = n_docs, -1
         for j in range(nc):
             d = cand[j]
             if dead[d] or (use_allowed and not allowed[d]) or acc[d] + rest[phase_two] < kth:
@@ -625,14 +637,20 @@ def top_in_segment(
                 continue
             keep[nk] = d
             nk += 1
+            lowest = min(lowest, d)
+            highest = max(highest, d)
         ordered = False
         for i in range(phase_two, nq):
             if nk == 0:
                 break
+            kth = max(kth, shared[0])
             t = terms[i]
             b0, b1 = _blocks(t, indptr, bptr, n_blocks)
+            # only the blocks reaching the candidates' stretch (a part of the segment, a period)
+            b0 = _gallop(last, b0, b1, lowest + first_doc)
+            b1 = _gallop(first, b0, b1, highest + first_doc + 1)
             w = scale[i]
-            if indptr[t + 1] - indptr[t] <= 8 * nk:  # a short list: read it, look its documents up
+            if (b1 - b0) * BLOCK <= 8 * nk:  # a short list: read it, look its documents up
                 for b in range(b0, b1):
                     n = _block_len(indptr, bptr, t, b)
                     _decode_inside(words, at, width, first, last, b, n, dbuf, tbuf, first_doc, n_docs)
@@ -679,8 +697,9 @@ def top_in_segment(
     for j in range(nc):  # leave the scratch zeroed for the next query
         acc[cand[j]] = 0.0
         seen[cand[j]] = False
-    if nk > k:  # the k best (and any tied with the k-th: the caller orders ties by document)
+    if nk >= k:  # the k best (and any tied with the k-th: the caller orders ties by document)
         cut = _kth_largest(scores, nk, k)
+        shared[0] = max(shared[0], cut)
         picked = scores >= cut
         final = final[picked]
         scores = scores[picked]
@@ -784,7 +803,7 @@ def warm_up() -> None:
         p = (pk[0], pk[1], pk[2], pk[3], pk[4], pk[5], pk[6])
         top_in_segment(
             *p, 0, norms, marks, marks, False, np.zeros((0, 2), np.int64), False, np.zeros(1, np.int64),
-            np.ones(1), np.ones(1), 1.5, 1, -np.inf, np.zeros(2), flags.copy(), np.full(1, -1.0),
+            np.ones(1), np.ones(1), 1.5, 1, np.full(1, -np.inf), np.zeros(2), flags.copy(), np.full(1, -1.0),
         )  # fmt: skip
         holding(*p, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, 1), np.bool_))
         decode_postings(*p, 0, 1)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -173,15 +174,26 @@ def test_the_built_index_scores_like_rank_bm25_on_each_paragraphs_tokens(
     store.close()
 
 
-@pytest.fixture(params=[True, False], ids=["numba", "numpy"])
-def compiled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """Each test run through the compiled kernels, then through the numpy way taken where numba is missing."""
-    from retrieval import kernels
+@pytest.fixture(params=["numba", "numba-halves", "numpy"])
+def compiled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[bool]:
+    """Each test run through the compiled kernels, through them with every stretch of a segment searched in
+    two halves at once (as a segment of a million paragraphs is), and through the numpy way taken where
+    numba is missing."""
+    from retrieval import bm25, kernels
 
-    if request.param and not kernels.AVAILABLE:
+    if request.param != "numpy" and not kernels.AVAILABLE:
         pytest.skip("numba is not available here")
-    monkeypatch.setattr(kernels, "AVAILABLE", request.param)
-    return bool(request.param)
+    monkeypatch.setattr(kernels, "AVAILABLE", request.param != "numpy")
+    split = []
+    if request.param == "numba-halves":
+        if bm25._helper() is None:
+            pytest.skip("one core: no helper thread")
+        halves = bm25._halves
+        monkeypatch.setattr(bm25, "_PARALLEL_DOCS", 2)
+        monkeypatch.setattr(bm25, "_halves", lambda *a: split.append(halves(*a)) or split[-1])
+    yield request.param != "numpy"
+    if split:  # a test that searched: the halves were, not the whole
+        assert any(h is not None for h in split)
 
 
 @pytest.mark.parametrize("variant", ["okapi", "plus"])
@@ -253,6 +265,27 @@ def test_a_floor_the_kth_best_reaches_changes_nothing_and_a_higher_one_keeps_wha
             assert set(above.docs[above.scores >= higher].tolist()) == set(top.docs[reached].tolist())
             checked += 1
     assert checked > 300
+
+
+def test_questions_asked_at_once_from_several_threads_get_each_their_own_top_k(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bot answers questions in threads; each question's search (its halves on the helper thread when
+    free, in the asking thread when not) gives what it gives alone."""
+    from retrieval import bm25, kernels
+
+    if not kernels.AVAILABLE:
+        pytest.skip("numba is not available here")
+    monkeypatch.setattr(bm25, "_PARALLEL_DOCS", 2)
+    docs, queries, _ = corpora["cmrc"]
+    index, vocab = _index(docs, "okapi", len(docs) // 3)
+    asked = [[vocab.get(t, -1) for t in q] for q in queries] * 3
+    alone = [index.top(ids, 10, parallel=False) for ids in asked]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda ids: index.top(ids, 10), asked))
+    for a, b in zip(alone, together, strict=True):
+        assert a.docs.tolist() == b.docs.tolist() and a.scores.tolist() == b.scores.tolist()
 
 
 def test_the_terms_each_hit_holds_are_read_from_every_segment(
