@@ -268,7 +268,7 @@ def compose_answer(
     # Later passages must pass the same tests as the first: "more" should not mean "anything". Paragraphs
     # are read lazily: the pages are usually full long before the 30th hit.
     relevant = (
-        paragraph(i) for i in range(first, len(result.hits)) if paragraph(i).answers(options.min_coverage)
+        paragraph(i) for i in range(first, len(result.hits)) if paragraph(i).may_answer(options.min_coverage)
     )
     term_weights = {t: stats.weight(t) for t in terms}
     chars = _question_chars(question, stats)
@@ -492,9 +492,14 @@ class _Paragraph:
         An article whose date the question's period picks out is evidence the words alone are not: a
         reader who names the period describes the story in their own words, so the bar is lower there.
         """
-        if self.dated_fit:
-            threshold = min(threshold, self._options.dated_min_coverage)
-        return self.time_ok and self.focus_ok and self.kind_ok and self.relevant(threshold)
+        return self.may_answer(threshold) and self.relevance >= self._bar(threshold)
+
+    def may_answer(self, threshold: float) -> bool:
+        """``answers`` short of reading the sentences: False when the paragraph cannot answer."""
+        return self.time_ok and self.focus_ok and self.kind_ok and self.bound >= self._bar(threshold)
+
+    def _bar(self, threshold: float) -> float:
+        return min(threshold, self._options.dated_min_coverage) if self.dated_fit else threshold
 
     @property
     def relevance(self) -> float:
@@ -567,7 +572,7 @@ def _suggest(question: Question, stats: CorpusStats, hits: Sequence[Hit]) -> tup
 
 
 def _passages(
-    relevant: Iterable[_Paragraph],
+    relevant: Iterable[_Paragraph],  # the paragraphs that may answer, best first
     units: dict[str, float],
     chars: dict[str, float],
     term_weights: dict[str, float],
@@ -581,7 +586,9 @@ def _passages(
     for para in relevant:
         fingerprint = _bigrams(para.body)
         if any(_jaccard(fingerprint, f) >= options.duplicate_similarity for f in fingerprints):
-            continue  # a reprint of a paragraph already quoted
+            continue  # a reprint of a paragraph already quoted (its sentences are not read)
+        if not para.answers(options.min_coverage):
+            continue
         fingerprints.append(fingerprint)
         candidates.append(para)
         if len(candidates) >= wanted:
@@ -802,4 +809,7 @@ def _bigrams(text: str) -> set[str]:
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+    if not a or not b:
+        return 0.0
+    both = len(a & b)
+    return both / (len(a) + len(b) - both)
