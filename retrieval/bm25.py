@@ -183,6 +183,16 @@ def _helper() -> ThreadPoolExecutor | None:
     return _helper_pool
 
 
+def _forget_helper() -> None:
+    """In a forked child: the parent's helper thread is not there (work sent to it would wait forever)."""
+    global _helper_pool, _HELPER
+    _helper_pool, _HELPER = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helper)
+
+
 # Given a chunk's documents: which to keep, and the new numbers of those kept.
 Pick = Callable[[npt.NDArray[np.int32]], tuple[npt.NDArray[np.bool_], IntArray]]
 

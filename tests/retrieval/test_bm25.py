@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -286,6 +289,37 @@ def test_questions_asked_at_once_from_several_threads_get_each_their_own_top_k(
         together = list(pool.map(lambda ids: index.top(ids, 10), asked))
     for a, b in zip(alone, together, strict=True):
         assert a.docs.tolist() == b.docs.tolist() and a.scores.tolist() == b.scores.tolist()
+
+
+def _top_in_child(index: BM25Index, ids: list[int], out: Any) -> None:
+    out.put(index.top(ids, 10).docs.tolist())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_process_forked_after_questions_still_searches_in_halves(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker forked from a process that has been answering questions (its helper thread is not in the
+    child) searches and answers rather than waiting forever for that thread."""
+    from retrieval import bm25, kernels
+
+    if not kernels.AVAILABLE or bm25._helper() is None:
+        pytest.skip("needs numba and a second core")
+    monkeypatch.setattr(bm25, "_PARALLEL_DOCS", 2)
+    docs, queries, _ = corpora["cmrc"]
+    index, vocab = _index(docs, "okapi", len(docs) // 3)
+    ids = [vocab.get(t, -1) for t in queries[1]]
+    expected = index.top(ids, 10).docs.tolist()  # the helper thread is running now
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_top_in_child, args=(index, ids, out))
+    child.start()
+    try:
+        assert out.get(timeout=60) == expected
+    finally:
+        child.join(10)
+        child.kill()
 
 
 def test_the_terms_each_hit_holds_are_read_from_every_segment(
