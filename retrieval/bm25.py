@@ -171,6 +171,7 @@ _MERGE_CHUNK = 1 << 22  # postings rewritten per step of a merge: bounds its tem
 # compiled kernel releases the GIL), when the machine has a second core and the helper is free.
 _PARALLEL_DOCS = 1 << 18
 _HELPER = threading.Lock()  # held while the helper thread searches a half
+_BOUNDS_CHUNK = 4096  # terms whose bounds ``find_bounds`` finds in one call
 _helper_pool: ThreadPoolExecutor | None = None
 
 
@@ -622,6 +623,24 @@ class BM25Index:
             scores = scores + self._plus_offset(query, weights)
         order = np.lexsort((cand, -scores))[:k]
         return ScoredDocs(cand[order], scores[order])
+
+    def find_bounds(self, stop: threading.Event | None = None) -> None:
+        """Every term's bound (its largest tf part) found now rather than on a question's first use of the
+        term, which at a million paragraphs costs a long list read whole: the same values, so the same
+        rankings to the bit. In chunks of terms, ``stop`` checked between them; the kernel runs without the
+        GIL."""
+        if not kernels.AVAILABLE:
+            return
+        for n, seg in enumerate(self.segments):
+            lo = seg.first_doc
+            norm = self._stats.norm[lo : lo + seg.n_docs]
+            tmax = self._term_max(n)
+            for start in range(0, seg.n_terms, _BOUNDS_CHUNK):
+                if stop is not None and stop.is_set():
+                    return
+                kernels.term_maxima(
+                    *_packed(seg), lo, norm, self.params.k1, tmax, start, start + _BOUNDS_CHUNK
+                )
 
     def _term_max(self, segment: int) -> FloatArray:
         """Per term of a segment, the largest tf part of its postings (-1: not read yet), for this snapshot:

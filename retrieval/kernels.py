@@ -43,6 +43,7 @@ __all__ = [
     "encode_postings",
     "holding",
     "postings_of",
+    "term_maxima",
     "top_in_segment",
     "warm_up",
 ]
@@ -385,6 +386,20 @@ def _term_max(
                     best = v
         tmax[t] = best
     return float(tmax[t])
+
+
+@_compiled
+def term_maxima(
+    indptr: Any, bptr: Any, first: Any, last: Any, at: Any, width: Any, words: Any, first_doc: int, norm: Any,
+    k1: float, tmax: Any, lo: int, hi: int,
+) -> None:  # fmt: skip
+    """``_term_max`` of the terms ``lo`` to ``hi`` that hold postings and are not known yet: the values a
+    search would find on first use, found ahead of it."""
+    dbuf = np.empty(BLOCK, np.int64)
+    tbuf = np.empty(BLOCK)
+    for t in range(lo, min(hi, indptr.shape[0] - 1)):
+        if indptr[t + 1] > indptr[t]:
+            _term_max(t, indptr, bptr, first, last, at, width, words, first_doc, norm, k1, tmax, dbuf, tbuf)
 
 
 @_compiled
@@ -806,6 +821,7 @@ def warm_up() -> None:
             np.ones(1), np.ones(1), 1.5, 1, np.full(1, -np.inf), np.zeros(2), flags.copy(), np.full(1, -1.0),
         )  # fmt: skip
         holding(*p, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, 1), np.bool_))
+        term_maxima(*p, 0, norms, 1.5, np.full(1, -1.0), 0, 1)
         decode_postings(*p, 0, 1)
     postings_of(np.zeros(1, np.int32), np.zeros(1, np.int32), 1, 0)
 

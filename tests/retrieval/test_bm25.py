@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
@@ -320,6 +321,36 @@ def test_a_process_forked_after_questions_still_searches_in_halves(
     finally:
         child.join(10)
         child.kill()
+
+
+def test_bounds_found_ahead_are_those_a_search_finds_and_change_no_ranking(
+    corpora: dict[str, tuple[list[list[str]], list[list[str]], list[set[str]]]],
+) -> None:
+    """``find_bounds`` (a large snapshot's, on a thread once it is served) fills in every term's bound with the
+    value a search would have found on first use; rankings are the same to the bit; a stopped one stops."""
+    from retrieval import kernels
+
+    if not kernels.AVAILABLE:
+        pytest.skip("numba is not available here")
+    docs, queries, _ = corpora["cmrc"]
+    ahead, vocab = _index(docs, "okapi", len(docs) // 3)
+    on_use, _ = _index(docs, "okapi", len(docs) // 3)
+    stopped, _ = _index(docs, "okapi", len(docs) // 3)
+    halt = threading.Event()
+    halt.set()
+    stopped.find_bounds(halt)
+    ahead.find_bounds()
+    asked = [[vocab.get(t, -1) for t in q] for q in queries]
+    for ids in asked:
+        a, b = ahead.top(ids, 10), on_use.top(ids, 10)
+        assert a.docs.tolist() == b.docs.tolist() and a.scores.tolist() == b.scores.tolist()
+    for n, seg in enumerate(ahead.segments):
+        found, used = ahead._term_max(n), on_use._term_max(n)
+        held = np.diff(seg.indptr) > 0
+        assert (found[held] >= 0).all() and (found[~held] < 0).all()  # every term with postings, once
+        assert (used[used >= 0] == found[used >= 0]).all() and (used >= 0).sum() < held.sum()
+        assert (found[held] == ahead._full_term_max(seg)[held]).all()
+        assert (stopped._term_max(n) < 0).all()
 
 
 def test_the_terms_each_hit_holds_are_read_from_every_segment(

@@ -61,6 +61,38 @@ def test_a_saved_index_is_reused_and_gives_the_same_results(
         assert results(again, q) == results(first, q)
 
 
+def test_a_large_snapshot_has_its_bounds_found_on_a_thread_once_served(
+    store: Store, tok: Tokenizer, small_corpus_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot of a million paragraphs (here: as many as there are, the size lowered) has every term's
+    bound found on a thread of its own once it is opened or refreshed, and answers as before; a smaller
+    one leaves them to the questions."""
+    from retrieval import index as index_module
+    from retrieval import kernels
+
+    if not kernels.AVAILABLE:
+        pytest.skip("numba is not available here")
+    ingest_paths(store, [SAMPLE_PAGE], now=NOW)
+    finder = index_module._find_bounds
+
+    def known(searcher: Searcher) -> bool:
+        finder.join()
+        bm25 = searcher.index.bm25
+        return all((bm25._term_max(n)[np.diff(s.indptr) > 0] >= 0).all() for n, s in enumerate(bm25.segments))
+
+    small = Searcher.open(store, None, tokenizer=tok)
+    assert not known(small)
+    monkeypatch.setattr(index_module, "_BOUNDS_DOCS", 1)
+    searcher = Searcher.open(store, None, tokenizer=tok)
+    assert known(searcher)
+    ingest_paths(store, [small_corpus_file], now=NOW)
+    searcher.refresh()
+    assert known(searcher)  # the new snapshot's, whose norms differ
+    for q in QUESTIONS:
+        assert results(searcher, q) == results(Searcher.open(store, None, tokenizer=tok), q)
+    finder.stop()
+
+
 def test_new_articles_update_the_index_like_a_fresh_build(
     store: Store, tok: Tokenizer, small_corpus_file: Path
 ) -> None:
